@@ -1,0 +1,21 @@
+#pragma once
+// Row-major single-precision GEMM on raw buffers, through Eigen's blocked
+// kernels (AVX2/FMA when the engine is built with them). Every dense op that
+// multiplies matrices goes through here, so one place decides how.
+#include "core/Tensor.h"
+
+namespace ml::kernels {
+
+enum class Trans { No, Yes };
+
+// C[m,n] = op(A)[m,k] * op(B)[k,n]   (accumulate == false)
+// C[m,n] += op(A)[m,k] * op(B)[k,n]  (accumulate == true)
+// requires: A is stored [m,k] (Trans::No) or [k,m] (Trans::Yes) with row
+//           stride lda, likewise B [k,n] or [n,k] with ldb; C [m,n] with ldc;
+//           C does not alias A or B.
+// ensures:  Eigen may use its own OpenMP threads unless called from inside
+//           a parallel region (it does not nest).
+void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
+          Index ldb, float* c, Index ldc, bool accumulate);
+
+} // namespace ml::kernels

@@ -1,0 +1,196 @@
+#include "ops/BatchNorm.h"
+
+#include "core/Error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace ml::ops {
+
+namespace {
+
+// Below this many elements a parallel region costs more than it saves.
+constexpr Index kParallelElements = Index(1) << 16;
+
+// Per-channel accumulators for the [N, C] (S = 1) path, where a channel is a
+// column: rows are summed into C accumulators at once, which keeps the reads
+// contiguous. Thread-local, only grows.
+std::vector<double>& columnScratch(Index size) {
+    thread_local std::vector<double> buffer;
+    if (Index(buffer.size()) < size) buffer.resize(size_t(size));
+    return buffer;
+}
+
+// mean and biased variance of the values of channel c, shifted by their first
+// value so that a large mean does not cancel the variance's digits.
+void channelMoments(const BatchNormGeometry& g, const float* x, Index c, double& mean, double& var) {
+    const float shift = x[c * g.s];
+    double sum = 0.0, sumSq = 0.0;
+    for (Index i = 0; i < g.n; ++i) {
+        const float* row = x + (i * g.c + c) * g.s;
+        float rowSum = 0.0f, rowSq = 0.0f;
+        for (Index k = 0; k < g.s; ++k) {
+            const float d = row[k] - shift;
+            rowSum += d;
+            rowSq += d * d;
+        }
+        sum += rowSum;
+        sumSq += rowSq;
+    }
+    const double m = double(g.n * g.s);
+    mean = shift + sum / m;
+    var = std::max(0.0, (sumSq - sum * sum / m) / m);
+}
+
+void columnMoments(const BatchNormGeometry& g, const float* x, double* mean, double* var) {
+    std::vector<double>& acc = columnScratch(2 * g.c);
+    double* sum = acc.data();
+    double* sumSq = acc.data() + g.c;
+    std::fill(sum, sum + 2 * g.c, 0.0);
+    for (Index i = 0; i < g.n; ++i) {
+        const float* row = x + i * g.c;
+        for (Index c = 0; c < g.c; ++c) {
+            const double d = double(row[c]) - double(x[c]);
+            sum[c] += d;
+            sumSq[c] += d * d;
+        }
+    }
+    const double m = double(g.n);
+    for (Index c = 0; c < g.c; ++c) {
+        mean[c] = double(x[c]) + sum[c] / m;
+        var[c] = std::max(0.0, (sumSq[c] - sum[c] * sum[c] / m) / m);
+    }
+}
+
+} // namespace
+
+void batchNormForward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
+                      const float* bias, float* runningMean, float* runningVar, float* y, float* saved) {
+    ML_ASSERT(g.n >= 0 && g.c >= 1 && g.s >= 1);
+    ML_ASSERT(!p.trackRunningStats || (runningMean && runningVar));
+    float* savedMean = saved;
+    float* savedInvstd = saved + g.c;
+    const Index m = g.n * g.s;
+
+    if (p.usesBatchStats()) {
+        if (m <= 1)
+            throw Error("BatchNorm: expected more than 1 value per channel when training, got " +
+                        std::to_string(m) + " (batch " + std::to_string(g.n) + " x spatial " +
+                        std::to_string(g.s) + ")");
+        const bool update = p.training && p.trackRunningStats;
+        const double unbias = double(m) / double(m - 1);
+        auto finish = [&](Index c, double mean, double var) {
+            savedMean[c] = float(mean);
+            savedInvstd[c] = float(1.0 / std::sqrt(var + double(p.eps)));
+            if (update) {
+                runningMean[c] = (1.0f - p.momentum) * runningMean[c] + p.momentum * float(mean);
+                runningVar[c] = (1.0f - p.momentum) * runningVar[c] + p.momentum * float(var * unbias);
+            }
+        };
+        if (g.s == 1) {
+            std::vector<double>& moments = columnScratch(4 * g.c);
+            // columnMoments uses the first 2c entries itself; results go after them.
+            double* mean = moments.data() + 2 * g.c;
+            double* var = mean + g.c;
+            columnMoments(g, x, mean, var);
+            for (Index c = 0; c < g.c; ++c) finish(c, mean[c], var[c]);
+        } else {
+#pragma omp parallel for schedule(static) if (m * g.c >= kParallelElements)
+            for (Index c = 0; c < g.c; ++c) {
+                double mean, var;
+                channelMoments(g, x, c, mean, var);
+                finish(c, mean, var);
+            }
+        }
+    } else {
+        for (Index c = 0; c < g.c; ++c) {
+            savedMean[c] = runningMean[c];
+            savedInvstd[c] = float(1.0 / std::sqrt(double(runningVar[c]) + double(p.eps)));
+        }
+    }
+
+    // y = x * alpha + beta with alpha = invstd * w, beta = b - mean * alpha, as PyTorch's CPU kernel.
+    auto alphaOf = [&](Index c) { return savedInvstd[c] * (weight ? weight[c] : 1.0f); };
+    auto betaOf = [&](Index c) { return (bias ? bias[c] : 0.0f) - savedMean[c] * alphaOf(c); };
+#pragma omp parallel for schedule(static) if (m * g.c >= kParallelElements)
+    for (Index i = 0; i < g.n; ++i) {
+        for (Index c = 0; c < g.c; ++c) {
+            const float alpha = alphaOf(c), beta = betaOf(c);
+            const float* xr = x + (i * g.c + c) * g.s;
+            float* yr = y + (i * g.c + c) * g.s;
+            for (Index k = 0; k < g.s; ++k) yr[k] = xr[k] * alpha + beta;
+        }
+    }
+}
+
+void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
+                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias) {
+    const float* mean = saved;
+    const float* invstd = saved + g.c;
+    const Index m = g.n * g.s;
+    const bool batchStats = p.usesBatchStats();
+    // dx needs sum(dy) and sum(dy * xhat) only with batch statistics.
+    const bool needSums = dweight || dbias || (dx && batchStats);
+    std::vector<double>& sums = columnScratch(2 * g.c);
+    double* sumDy = sums.data();
+    double* sumDyXhat = sums.data() + g.c;
+
+    if (needSums) {
+        if (g.s == 1) {
+            std::fill(sumDy, sumDy + 2 * g.c, 0.0);
+            for (Index i = 0; i < g.n; ++i) {
+                const float* xr = x + i * g.c;
+                const float* dyr = dy + i * g.c;
+                for (Index c = 0; c < g.c; ++c) {
+                    sumDy[c] += dyr[c];
+                    sumDyXhat[c] += double(dyr[c]) * double((xr[c] - mean[c]) * invstd[c]);
+                }
+            }
+        } else {
+#pragma omp parallel for schedule(static) if (m * g.c >= kParallelElements)
+            for (Index c = 0; c < g.c; ++c) {
+                double sd = 0.0, sdx = 0.0;
+                for (Index i = 0; i < g.n; ++i) {
+                    const float* xr = x + (i * g.c + c) * g.s;
+                    const float* dyr = dy + (i * g.c + c) * g.s;
+                    float rowDy = 0.0f, rowDyX = 0.0f;
+                    for (Index k = 0; k < g.s; ++k) {
+                        rowDy += dyr[k];
+                        rowDyX += dyr[k] * (xr[k] - mean[c]);
+                    }
+                    sd += rowDy;
+                    sdx += rowDyX;
+                }
+                sumDy[c] = sd;
+                sumDyXhat[c] = sdx * invstd[c];
+            }
+        }
+        for (Index c = 0; c < g.c; ++c) {
+            if (dweight) dweight[c] += float(sumDyXhat[c]);
+            if (dbias) dbias[c] += float(sumDy[c]);
+        }
+    }
+    if (!dx) return;
+
+#pragma omp parallel for schedule(static) if (m * g.c >= kParallelElements)
+    for (Index i = 0; i < g.n; ++i) {
+        for (Index c = 0; c < g.c; ++c) {
+            const float scale = invstd[c] * (weight ? weight[c] : 1.0f);
+            const float* dyr = dy + (i * g.c + c) * g.s;
+            float* dxr = dx + (i * g.c + c) * g.s;
+            if (batchStats) {
+                // dx = w*invstd * (dy - mean(dy) - xhat * mean(dy*xhat))
+                const float meanDy = float(sumDy[c] / double(m));
+                const float k = float(sumDyXhat[c] / double(m)) * invstd[c];
+                const float* xr = x + (i * g.c + c) * g.s;
+                for (Index s = 0; s < g.s; ++s) dxr[s] += scale * (dyr[s] - meanDy - (xr[s] - mean[c]) * k);
+            } else {
+                for (Index s = 0; s < g.s; ++s) dxr[s] += scale * dyr[s];
+            }
+        }
+    }
+}
+
+} // namespace ml::ops

@@ -1,0 +1,189 @@
+#include "ops/Conv2d.h"
+
+#include "core/Error.h"
+#include "kernels/Gemm.h"
+#include "kernels/Im2col.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace ml::ops {
+
+using kernels::Trans;
+
+std::string Conv2dGeometry::problem() const {
+    auto s = [](Index v) { return std::to_string(v); };
+    if (cin < 1 || cout < 1 || h < 1 || w < 1) return "input and output channels and the input size must be positive";
+    if (kh < 1 || kw < 1) return "kernel_size must be positive, got (" + s(kh) + ", " + s(kw) + ")";
+    if (strideH < 1 || strideW < 1) return "stride must be positive, got (" + s(strideH) + ", " + s(strideW) + ")";
+    if (dilH < 1 || dilW < 1) return "dilation must be positive, got (" + s(dilH) + ", " + s(dilW) + ")";
+    if (padH < 0 || padW < 0) return "padding must be non-negative, got (" + s(padH) + ", " + s(padW) + ")";
+    if (groups < 1) return "groups must be positive, got " + s(groups);
+    if (cin % groups != 0) return "in_channels " + s(cin) + " is not divisible by groups " + s(groups);
+    if (cout % groups != 0) return "out_channels " + s(cout) + " is not divisible by groups " + s(groups);
+    if (outH() < 1 || outW() < 1)
+        return "input size (" + s(h) + " x " + s(w) + ") with padding (" + s(padH) + ", " + s(padW) +
+               ") is smaller than the dilated kernel (" + s(dilH * (kh - 1) + 1) + " x " + s(dilW * (kw - 1) + 1) +
+               "): the output would be empty";
+    return {};
+}
+
+namespace {
+
+struct Plan {
+    kernels::Im2colShape shape;
+    Index ohw, cinG, coutG, kG; // kG = cinG*kh*kw: the GEMM's inner size per group
+    bool direct;                // 1x1, stride 1, no padding: the input is its own column matrix
+    Index colSize, perThread;
+    int threads;
+};
+
+Plan makePlan(const Conv2dGeometry& g) {
+    Plan p;
+    p.shape = {g.cin, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.outH(), g.outW()};
+    p.ohw = p.shape.cols();
+    p.cinG = g.cin / g.groups;
+    p.coutG = g.cout / g.groups;
+    p.kG = p.cinG * g.kh * g.kw;
+    p.direct = g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0;
+    p.colSize = p.direct ? 0 : p.shape.rows() * p.ohw;
+    p.perThread = p.colSize + g.weightSize();
+    p.threads = 1;
+    return p;
+}
+
+int maxThreads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+// Threads the batch can be split over: bounded by the scratch the caller gave,
+// the batch, and a minimum of work per parallel region.
+void chooseThreads(const Conv2dGeometry& g, Plan& p, Index scratchSize) {
+    ML_ASSERT(scratchSize >= p.colSize);
+    const double flops = 2.0 * double(g.n) * double(g.cout) * double(p.kG) * double(p.ohw);
+    Index t = std::min<Index>(maxThreads(), g.n);
+    if (flops < 4.0e6) t = 1;
+    while (t > 1 && t * p.perThread > scratchSize) --t;
+    p.threads = int(std::max<Index>(t, 1));
+}
+
+template <typename Body>
+void forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
+    if (p.threads <= 1) {
+        body(0, Index(0), g.n);
+        return;
+    }
+#pragma omp parallel num_threads(p.threads)
+    {
+#ifdef _OPENMP
+        const int t = omp_get_thread_num();
+#else
+        const int t = 0;
+#endif
+        // Contiguous static chunks: the same split for the same thread count.
+        body(t, g.n * t / p.threads, g.n * (t + 1) / p.threads);
+    }
+}
+
+} // namespace
+
+Index conv2dScratchSize(const Conv2dGeometry& g, int threads) {
+    const Plan p = makePlan(g);
+    return threads <= 1 ? p.colSize : Index(threads) * p.perThread;
+}
+
+void conv2dForward(const Conv2dGeometry& g, const float* x, const float* weight, const float* bias, float* y,
+                   float* scratch, Index scratchSize) {
+    Plan p = makePlan(g);
+    chooseThreads(g, p, scratchSize);
+    const Index inSize = g.cin * g.h * g.w;
+    const Index outSize = g.cout * p.ohw;
+    forSamples(g, p, [&](int t, Index begin, Index end) {
+        float* col = scratch + Index(t) * p.perThread;
+        for (Index s = begin; s < end; ++s) {
+            const float* xs = x + s * inSize;
+            float* ys = y + s * outSize;
+            const float* cols = xs;
+            if (!p.direct) {
+                kernels::im2col(p.shape, xs, col);
+                cols = col;
+            }
+            if (bias) {
+                for (Index co = 0; co < g.cout; ++co) std::fill(ys + co * p.ohw, ys + (co + 1) * p.ohw, bias[co]);
+            }
+            for (Index grp = 0; grp < g.groups; ++grp) {
+                kernels::gemm(Trans::No, Trans::No, p.coutG, p.ohw, p.kG, weight + grp * p.coutG * p.kG, p.kG,
+                              cols + grp * p.kG * p.ohw, p.ohw, ys + grp * p.coutG * p.ohw, p.ohw, bias != nullptr);
+            }
+        }
+    });
+}
+
+void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight, const float* dy, float* dx,
+                    float* dweight, float* dbias, float* scratch, Index scratchSize) {
+    const Index inSize = g.cin * g.h * g.w;
+    Plan p = makePlan(g);
+    const Index dySize = g.cout * p.ohw;
+    if (dbias) {
+        for (Index s = 0; s < g.n; ++s) {
+            const float* dys = dy + s * dySize;
+            for (Index co = 0; co < g.cout; ++co) {
+                dbias[co] += Eigen::Map<const Eigen::VectorXf>(dys + co * p.ohw, p.ohw).sum();
+            }
+        }
+    }
+    if (!dx && !dweight) return;
+    chooseThreads(g, p, scratchSize);
+    const Index wSize = g.weightSize();
+    forSamples(g, p, [&](int t, Index begin, Index end) {
+        float* col = scratch + Index(t) * p.perThread;
+        // With several threads each sums its samples' dweight privately; the
+        // partials are added in thread order below, so results are repeatable.
+        float* dw = dweight;
+        if (dweight && p.threads > 1) {
+            dw = col + p.colSize;
+            std::fill(dw, dw + wSize, 0.0f);
+        }
+        for (Index s = begin; s < end; ++s) {
+            const float* xs = x + s * inSize;
+            const float* dys = dy + s * dySize;
+            if (dw) {
+                const float* cols = xs;
+                if (!p.direct) {
+                    kernels::im2col(p.shape, xs, col);
+                    cols = col;
+                }
+                for (Index grp = 0; grp < g.groups; ++grp) {
+                    kernels::gemm(Trans::No, Trans::Yes, p.coutG, p.kG, p.ohw, dys + grp * p.coutG * p.ohw, p.ohw,
+                                  cols + grp * p.kG * p.ohw, p.ohw, dw + grp * p.coutG * p.kG, p.kG, true);
+                }
+            }
+            if (dx) {
+                float* dxs = dx + s * inSize;
+                // In the direct case the column gradient is dx itself.
+                float* dcol = p.direct ? dxs : col;
+                for (Index grp = 0; grp < g.groups; ++grp) {
+                    kernels::gemm(Trans::Yes, Trans::No, p.kG, p.ohw, p.coutG, weight + grp * p.coutG * p.kG, p.kG,
+                                  dys + grp * p.coutG * p.ohw, p.ohw, dcol + grp * p.kG * p.ohw, p.ohw, p.direct);
+                }
+                if (!p.direct) kernels::col2imAccumulate(p.shape, col, dxs);
+            }
+        }
+    });
+    if (dweight && p.threads > 1) {
+        for (int t = 0; t < p.threads; ++t) {
+            const float* part = scratch + Index(t) * p.perThread + p.colSize;
+            for (Index i = 0; i < wSize; ++i) dweight[i] += part[i];
+        }
+    }
+}
+
+} // namespace ml::ops
