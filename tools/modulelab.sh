@@ -85,7 +85,7 @@ configureAndBuild() {
 runCtest() {
     local dir="$1" out="$2"
     shift 2
-    log "Testing $dir (ctest $*)"
+    log "Testing $dir: ctest $*"
     local status=0
     ctest --test-dir "$ROOT/$dir" --output-on-failure --no-tests=error "$@" 2>&1 | tee "$out" || status=$?
     return "$status"
@@ -106,20 +106,19 @@ cmdRun() {
 cmdTest() {
     installDeps
     configureAndBuild build
-    local logs
-    logs="$(mktemp -d)"
-    trap 'rm -rf "$logs"' EXIT
+    LOGS="$(mktemp -d)"
+    trap 'rm -rf "$LOGS"' EXIT
     local failed=0
-    runCtest build "$logs/main.log" || failed=1
+    runCtest build "$LOGS/main.log" || failed=1
 
     configureAndBuild build-asan -DMODULELAB_SANITIZE=address,undefined -DMODULELAB_BUILD_GUI=OFF
-    runCtest build-asan "$logs/asan.log" -L engine || failed=1
+    runCtest build-asan "$LOGS/asan.log" -L engine || failed=1
 
     log "Summary"
     echo "build/ (all tests):"
-    grep -E 'tests passed|tests failed|Total Test time|No tests were found' "$logs/main.log" | sed 's/^/  /' || true
+    grep -E 'tests passed|tests failed|Total Test time|No tests were found' "$LOGS/main.log" | sed 's/^/  /' || true
     echo "build-asan/ (address,undefined; -L engine):"
-    grep -E 'tests passed|tests failed|Total Test time|No tests were found' "$logs/asan.log" | sed 's/^/  /' || true
+    grep -E 'tests passed|tests failed|Total Test time|No tests were found' "$LOGS/asan.log" | sed 's/^/  /' || true
     if ((failed)); then
         echo "FAILED" >&2
         exit 1
