@@ -1,0 +1,56 @@
+// validate and summary: read a model, analyze it, report.
+#include "cli/Cli.h"
+#include "io/ModelJson.h"
+#include "model/Summary.h"
+
+#include <iostream>
+
+namespace ml::cli {
+
+namespace {
+
+AnalysisOptions analysisOptions(const Args& args) {
+    AnalysisOptions o;
+    o.maxParameters = args.integer("max-parameters", o.maxParameters, 1, Index(1) << 62);
+    return o;
+}
+
+} // namespace
+
+int runValidate(const std::vector<std::string>& argv) {
+    const Args args(argv, {"max-parameters"}, {"quiet"});
+    if (args.positionals().empty()) throw UsageError("validate needs at least one model file");
+    int status = kOk;
+    for (const std::string& path : args.positionals()) {
+        try {
+            const ModelDocument doc = io::readModelFile(path);
+            const Analysis a = analyze(doc, analysisOptions(args));
+            int errors = 0, warnings = 0;
+            for (const Diagnostic& d : a.diagnostics) {
+                (d.isError() ? errors : warnings)++;
+                std::cout << path << ": " << d.toString() << "\n";
+            }
+            if (errors) status = kFailed;
+            std::cout << path << ": " << (errors ? "invalid" : "valid") << " (" << errors << " error"
+                      << (errors == 1 ? "" : "s") << ", " << warnings << " warning" << (warnings == 1 ? "" : "s")
+                      << "; " << a.tree.uniqueParameterCount() << " parameters)\n";
+        } catch (const io::ModelFileError& e) {
+            std::cout << e.what() << "\n" << path << ": invalid (the file could not be read)\n";
+            status = kFailed;
+        }
+    }
+    return status;
+}
+
+int runSummary(const std::vector<std::string>& argv) {
+    const Args args(argv, {"max-parameters"}, {"json"});
+    if (args.positionals().size() != 1) throw UsageError("summary needs exactly one model file");
+    const std::string& path = args.positionals().front();
+    const ModelDocument doc = io::readModelFile(path);
+    const Analysis a = analyze(doc, analysisOptions(args));
+    if (args.flag("json")) std::cout << summaryJson(doc, a).dump(2) << "\n";
+    else std::cout << summaryText(doc, a);
+    return a.ok() ? kOk : kFailed;
+}
+
+} // namespace ml::cli

@@ -1,0 +1,53 @@
+// modulelab-cli: the engine without a window. Each command lives in its own
+// file; this dispatches and turns errors into messages and exit codes.
+#include "cli/Cli.h"
+#include "core/Error.h"
+
+#include <functional>
+#include <iostream>
+#include <map>
+
+namespace {
+
+const char* kUsageText = R"(usage: modulelab-cli COMMAND [OPTIONS]
+
+Commands:
+  validate FILE...            check models; exit 0 only when all are valid
+  summary FILE [--json]       module tree with shapes, parameter counts and sharing
+
+Options for validate and summary:
+  --max-parameters N          refuse models with more parameters (default 1000000000)
+
+Run 'modulelab-cli COMMAND --help' is not needed: every error says what to fix.
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace ml::cli;
+    const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands{
+        {"validate", runValidate},
+        {"summary", runSummary},
+    };
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+        std::cout << kUsageText;
+        return argc < 2 ? kUsage : kOk;
+    }
+    const auto command = commands.find(argv[1]);
+    if (command == commands.end()) {
+        std::cerr << "modulelab-cli: unknown command '" << argv[1] << "'\n" << kUsageText;
+        return kUsage;
+    }
+    try {
+        return command->second(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const UsageError& e) {
+        std::cerr << "modulelab-cli " << argv[1] << ": " << e.what() << "\n";
+        return kUsage;
+    } catch (const ml::Error& e) {
+        std::cerr << e.what() << "\n";
+        return kFailed;
+    } catch (const std::exception& e) {
+        std::cerr << "modulelab-cli " << argv[1] << ": " << e.what() << "\n";
+        return kFailed;
+    }
+}

@@ -1,0 +1,323 @@
+#include "model/Summary.h"
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace ml {
+
+namespace {
+
+std::string pyBool(const Json& v) { return v.get<bool>() ? "True" : "False"; }
+
+std::string pyFloat(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    std::string s = buf;
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+}
+
+// An int or [h, w] as PyTorch prints a size tuple: "(3, 3)".
+std::string pyTuple(const Json& v) {
+    if (v.is_array()) return "(" + v[0].dump() + ", " + v[1].dump() + ")";
+    return "(" + v.dump() + ", " + v.dump() + ")";
+}
+
+std::string pyScalarOrTuple(const Json& v) {
+    if (v.is_array()) return "(" + v[0].dump() + ", " + v[1].dump() + ")";
+    return v.dump();
+}
+
+std::string arg(const ModuleInstance& m, const char* name) {
+    return m.args.contains(name) ? m.args[name].dump() : std::string("?");
+}
+
+std::string thousands(Index v) {
+    std::string digits = std::to_string(v), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+Index numel(const std::vector<Index>& shape) {
+    Index n = 1;
+    for (Index d : shape) n *= d;
+    return n;
+}
+
+std::string outputShape(const ModuleInstance& m) {
+    if (m.kind == ModuleKind::ModuleList) return "(no forward)";
+    if (m.callCount == 0) return "(not called)";
+    if (m.outputTypes.empty()) return "?";
+    std::string s;
+    for (size_t i = 0; i < m.outputTypes.size(); ++i) s += (i ? ", " : "") + typeToString(m.outputTypes[i]);
+    return s;
+}
+
+// Instances registered under more than one name, with those names.
+std::map<InstanceId, std::vector<std::string>> registeredNames(const ModuleTree& tree) {
+    std::map<InstanceId, std::vector<std::string>> names;
+    std::function<void(InstanceId, const std::string&)> walk = [&](InstanceId id, const std::string& path) {
+        auto& list = names[id];
+        list.push_back(path);
+        if (list.size() > 1) return; // its subtree was walked under the first name
+        for (const ChildRef& c : tree.at(id).children) walk(c.id, path.empty() ? c.name : path + "." + c.name);
+    };
+    walk(0, "");
+    return names;
+}
+
+} // namespace
+
+std::string moduleRepr(const ModuleInstance& m) {
+    const Json& a = m.args;
+    const std::string& t = m.type;
+    if (m.kind != ModuleKind::Layer) return t;
+    if (t == "Linear")
+        return t + "(in_features=" + arg(m, "in_features") + ", out_features=" + arg(m, "out_features") +
+               ", bias=" + pyBool(a["bias"]) + ")";
+    if (t == "Conv2d") {
+        std::string s = t + "(" + arg(m, "in_channels") + ", " + arg(m, "out_channels") +
+                        ", kernel_size=" + pyTuple(a["kernel_size"]) + ", stride=" + pyTuple(a["stride"]);
+        if (pyTuple(a["padding"]) != "(0, 0)") s += ", padding=" + pyTuple(a["padding"]);
+        if (pyTuple(a["dilation"]) != "(1, 1)") s += ", dilation=" + pyTuple(a["dilation"]);
+        if (a["groups"].get<Index>() != 1) s += ", groups=" + a["groups"].dump();
+        if (!a["bias"].get<bool>()) s += ", bias=False";
+        return s + ")";
+    }
+    if (t == "BatchNorm1d" || t == "BatchNorm2d")
+        return t + "(" + arg(m, "num_features") + ", eps=" + pyFloat(a["eps"].get<double>()) +
+               ", momentum=" + pyFloat(a["momentum"].get<double>()) + ", affine=" + pyBool(a["affine"]) +
+               ", track_running_stats=" + pyBool(a["track_running_stats"]) + ")";
+    if (t == "LayerNorm") {
+        std::string shape = "(";
+        if (a.contains("normalized_shape"))
+            for (const Json& d : a["normalized_shape"]) shape += d.dump() + ",";
+        if (shape.size() > 2 && a["normalized_shape"].size() > 1) shape.pop_back();
+        return t + "(" + shape + "), eps=" + pyFloat(a["eps"].get<double>()) +
+               ", elementwise_affine=" + pyBool(a["elementwise_affine"]) + ")";
+    }
+    if (t == "LeakyReLU") return t + "(negative_slope=" + pyFloat(a["negative_slope"].get<double>()) + ")";
+    if (t == "GELU") return t + "(approximate='" + a["approximate"].get<std::string>() + "')";
+    if (t == "Softmax" || t == "LogSoftmax") return t + "(dim=" + a["dim"].dump() + ")";
+    if (t == "MaxPool2d" || t == "AvgPool2d") {
+        const Json& stride = a["stride"].is_null() ? a["kernel_size"] : a["stride"];
+        std::string s = t + "(kernel_size=" + pyScalarOrTuple(a["kernel_size"]) + ", stride=" +
+                        pyScalarOrTuple(stride) + ", padding=" + pyScalarOrTuple(a["padding"]);
+        if (t == "MaxPool2d")
+            s += ", dilation=" + pyScalarOrTuple(a["dilation"]) + ", ceil_mode=" + pyBool(a["ceil_mode"]);
+        return s + ")";
+    }
+    if (t == "AdaptiveAvgPool2d") return t + "(output_size=" + pyScalarOrTuple(a["output_size"]) + ")";
+    if (t == "Flatten") return t + "(start_dim=" + a["start_dim"].dump() + ", end_dim=" + a["end_dim"].dump() + ")";
+    if (t == "Dropout") return t + "(p=" + pyFloat(a["p"].get<double>()) + ", inplace=False)";
+    return t + "()";
+}
+
+std::vector<SharedModule> sharedModules(const ModuleTree& tree) {
+    std::vector<SharedModule> out;
+    if (tree.instances.empty()) return out;
+    const auto names = registeredNames(tree);
+    std::set<InstanceId> visited;
+    std::function<void(InstanceId)> walk = [&](InstanceId id) {
+        if (!visited.insert(id).second) return;
+        const ModuleInstance& m = tree.at(id);
+        const bool shared = m.callCount > 1 || names.at(id).size() > 1;
+        if (shared && id != 0) {
+            std::vector<StateEntry> params = tree.namedParametersOf(id);
+            if (!params.empty()) {
+                for (StateEntry& p : params) p.name = names.at(id).front() + "." + p.name;
+                out.push_back({id, names.at(id), m.callSites, params});
+            }
+            return;
+        }
+        for (const ChildRef& c : m.children) walk(c.id);
+    };
+    walk(0);
+    return out;
+}
+
+std::string summaryText(const ModelDocument& doc, const Analysis& analysis) {
+    const ModuleTree& tree = analysis.tree;
+    struct Line {
+        std::string text, shape, params;
+    };
+    std::vector<Line> lines;
+    const auto names = registeredNames(tree);
+    std::function<void(InstanceId, const std::string&, const std::string&, int)> print =
+        [&](InstanceId id, const std::string& name, const std::string& path, int depth) {
+            const ModuleInstance& m = tree.at(id);
+            const std::string indent(static_cast<size_t>(depth) * 2, ' ');
+            const std::string prefix = indent + (name.empty() ? "" : "(" + name + "): ");
+            const auto& all = names.at(id);
+            const bool alias = !all.empty() && all.front() != path;
+            const std::string shape = alias ? "" : outputShape(m);
+            const std::string params = alias ? "" : thousands(tree.parameterCount(id));
+            if (alias) {
+                lines.push_back({prefix + "(same instance as " + all.front() + ")", "", ""});
+                return;
+            }
+            if (m.children.empty() || m.kind == ModuleKind::Layer) {
+                lines.push_back({prefix + (id == 0 ? doc.model + "()" : moduleRepr(m)), shape, params});
+                return;
+            }
+            lines.push_back({prefix + (id == 0 ? doc.model : m.type) + "(", shape, params});
+            for (const ChildRef& c : m.children)
+                print(c.id, c.name, path.empty() ? c.name : path + "." + c.name, depth + 1);
+            lines.push_back({indent + ")", "", ""});
+        };
+    if (!tree.instances.empty()) print(0, "", "", 0);
+    size_t width = 0, shapeWidth = 5;
+    for (const Line& l : lines) {
+        width = std::max(width, l.text.size());
+        shapeWidth = std::max(shapeWidth, l.shape.size());
+    }
+    std::string out;
+    char header[256];
+    std::snprintf(header, sizeof header, "%-*s  %-*s  %s\n", static_cast<int>(width), "Module",
+                  static_cast<int>(shapeWidth), "Output", "Parameters");
+    out += header;
+    for (const Line& l : lines) {
+        std::string row = l.text;
+        if (!l.shape.empty() || !l.params.empty()) {
+            row.resize(width, ' ');
+            std::string shape = l.shape;
+            shape.resize(shapeWidth, ' ');
+            row += "  " + shape + "  " + l.params;
+        }
+        while (!row.empty() && row.back() == ' ') row.pop_back();
+        out += row + "\n";
+    }
+    out += "\nInputs:  ";
+    const BlockDef* top = doc.findDefinition(doc.model);
+    for (size_t i = 0; top && i < top->inputs.size() && i < analysis.inputTypes.size(); ++i)
+        out += (i ? ", " : "") + top->inputs[i].name + " " + typeToString(analysis.inputTypes[i]);
+    out += "\nOutputs: ";
+    for (size_t i = 0; top && i < top->outputs.size() && i < analysis.outputTypes.size(); ++i)
+        out += (i ? ", " : "") + top->outputs[i].name + " " + typeToString(analysis.outputTypes[i]);
+    out += "\n\nParameters: " + thousands(tree.uniqueParameterCount()) + " unique (what trains), " +
+           thousands(tree.naiveParameterCount()) + " naive (counting a shared layer at every use)\n";
+    Index buffers = 0;
+    for (const StateEntry& e : tree.stateDict())
+        if (e.isBuffer && e.aliasOf.empty()) buffers += numel(e.shape);
+    if (buffers) out += "Buffers:    " + thousands(buffers) + " (running statistics; not trained)\n";
+    const std::vector<SharedModule> shared = sharedModules(tree);
+    if (shared.empty()) {
+        out += "Shared parameters: none\n";
+    } else {
+        out += "Shared parameters (each trains once, with the gradients of every use summed):\n";
+        for (const SharedModule& s : shared) {
+            const ModuleInstance& m = tree.at(s.id);
+            out += "  " + s.names.front() + " (" + m.type + ", " + thousands(tree.parameterCount(s.id)) +
+                   " parameters)";
+            if (s.names.size() > 1) {
+                out += " registered as";
+                for (size_t i = 0; i < s.names.size(); ++i) out += (i ? ", " : " ") + s.names[i];
+            }
+            out += "\n    used at: ";
+            for (size_t i = 0; i < s.callSites.size(); ++i) out += (i ? "; " : "") + s.callSites[i];
+            out += "\n    parameters:";
+            for (const StateEntry& p : s.parameters) out += " " + p.name + " " + shapeToString(p.shape);
+            out += "\n";
+        }
+    }
+    if (!analysis.diagnostics.empty()) {
+        out += "\nDiagnostics:\n";
+        for (const Diagnostic& d : analysis.diagnostics) out += "  " + d.toString() + "\n";
+    }
+    return out;
+}
+
+Json summaryJson(const ModelDocument& doc, const Analysis& analysis) {
+    const ModuleTree& tree = analysis.tree;
+    Json j = Json::object();
+    j["model"] = doc.model;
+    j["valid"] = analysis.ok();
+    const BlockDef* top = doc.findDefinition(doc.model);
+    auto ports = [&](bool inputs) {
+        Json list = Json::array();
+        const auto& types = inputs ? analysis.inputTypes : analysis.outputTypes;
+        for (size_t i = 0; top && i < types.size(); ++i) {
+            const TensorType& t = types[i];
+            Json p = Json::object();
+            p["name"] = inputs ? top->inputs[i].name : top->outputs[i].name;
+            p["dtype"] = dtypeName(t.dtype);
+            p["shape"] = typeToString(t);
+            list.push_back(p);
+        }
+        return list;
+    };
+    j["inputs"] = ports(true);
+    j["outputs"] = ports(false);
+    Json modules = Json::array();
+    const auto names = registeredNames(tree);
+    std::function<void(InstanceId, const std::string&)> walk = [&](InstanceId id, const std::string& path) {
+        const ModuleInstance& m = tree.at(id);
+        Json e = Json::object();
+        e["path"] = path;
+        e["type"] = m.type;
+        e["kind"] = moduleKindName(m.kind);
+        if (names.at(id).front() != path) {
+            e["same_as"] = names.at(id).front();
+            modules.push_back(e);
+            return;
+        }
+        if (m.kind == ModuleKind::Layer) e["repr"] = moduleRepr(m);
+        e["output_shape"] = outputShape(m);
+        e["parameters"] = tree.parameterCount(id);
+        e["calls"] = m.callCount;
+        modules.push_back(e);
+        for (const ChildRef& c : m.children) walk(c.id, path.empty() ? c.name : path + "." + c.name);
+    };
+    if (!tree.instances.empty()) walk(0, "");
+    j["modules"] = modules;
+    Json state = Json::array();
+    for (const StateEntry& e : tree.stateDict()) {
+        Json s = Json::object();
+        s["name"] = e.name;
+        s["kind"] = e.isBuffer ? "buffer" : "parameter";
+        s["dtype"] = dtypeName(e.dtype);
+        s["shape"] = e.shape;
+        s["numel"] = numel(e.shape);
+        if (!e.aliasOf.empty()) s["same_as"] = e.aliasOf;
+        state.push_back(s);
+    }
+    j["state_dict"] = state;
+    Json params = Json::array();
+    for (const StateEntry& e : tree.namedParameters()) params.push_back(e.name);
+    j["named_parameters"] = params;
+    j["parameters"] = {{"unique", tree.uniqueParameterCount()}, {"naive", tree.naiveParameterCount()}};
+    Json shared = Json::array();
+    for (const SharedModule& s : sharedModules(tree)) {
+        Json e = Json::object();
+        e["module"] = s.names.front();
+        e["names"] = s.names;
+        e["used_at"] = s.callSites;
+        Json p = Json::array();
+        for (const StateEntry& x : s.parameters) p.push_back(x.name);
+        e["parameters"] = p;
+        e["parameter_count"] = tree.parameterCount(s.id);
+        shared.push_back(e);
+    }
+    j["shared"] = shared;
+    Json diags = Json::array();
+    for (const Diagnostic& d : analysis.diagnostics) {
+        Json e = Json::object();
+        e["severity"] = d.isError() ? "error" : "warning";
+        e["code"] = d.code;
+        e["path"] = d.path;
+        e["where"] = d.where;
+        e["message"] = d.message;
+        e["fix"] = d.fix;
+        e["pointer"] = d.pointer;
+        diags.push_back(e);
+    }
+    j["diagnostics"] = diags;
+    return j;
+}
+
+} // namespace ml

@@ -1,0 +1,36 @@
+#pragma once
+// analyze(): from a ModelDocument to the module tree, every port's type and
+// every problem, in one pass that never stops at the first problem.
+//
+//   ModelDocument doc = readModel(path);        // io/ModelJson.h
+//   Analysis a = analyze(doc);
+//   if (!a.ok()) for (auto& d : a.diagnostics) std::cerr << d.toString() << "\n";
+//   a.tree.namedParameters();                   // PyTorch's names, shared ones once
+#include "model/Module.h"
+#include "shape/Diagnostic.h"
+
+#include <vector>
+
+namespace ml {
+
+struct AnalysisOptions {
+    Index maxParameters = 1'000'000'000; // refuse models larger than this (parameters, unique)
+    int maxNesting = 64;                 // deepest module nesting accepted
+};
+
+struct Analysis {
+    ModuleTree tree;
+    std::vector<Diagnostic> diagnostics;
+    std::vector<TensorType> inputTypes;  // the model's inputs, in order
+    std::vector<TensorType> outputTypes; // the model's outputs, in order
+
+    bool ok() const { return !hasErrors(diagnostics); }
+};
+
+Analysis analyze(const ModelDocument& doc, const AnalysisOptions& options = {});
+
+// True for names PyTorch and Python export accept for a child or node:
+// non-empty, no dot, an identifier ([A-Za-z_][A-Za-z0-9_]*).
+bool isValidName(const std::string& name);
+
+} // namespace ml

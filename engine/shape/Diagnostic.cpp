@@ -1,0 +1,21 @@
+#include "shape/Diagnostic.h"
+
+namespace ml {
+
+std::string Diagnostic::toString() const {
+    std::string s = severity == Severity::Error ? "error: " : "warning: ";
+    s += path;
+    if (!where.empty()) s += (path.empty() ? "" : ", ") + where;
+    s += ": " + message;
+    if (!fix.empty()) s += " Fix: " + fix;
+    if (!pointer.empty()) s += " [at " + pointer + "]";
+    return s;
+}
+
+bool hasErrors(const std::vector<Diagnostic>& diagnostics) {
+    for (const Diagnostic& d : diagnostics)
+        if (d.isError()) return true;
+    return false;
+}
+
+} // namespace ml
