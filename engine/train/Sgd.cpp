@@ -1,0 +1,60 @@
+#include "train/Sgd.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ml {
+
+namespace {
+
+const SgdOptions& validated(const SgdOptions& o) {
+    checkHyperparameter("SGD", "learning rate", o.lr, o.lr >= 0.0 && std::isfinite(o.lr));
+    checkHyperparameter("SGD", "momentum", o.momentum, o.momentum >= 0.0);
+    checkHyperparameter("SGD", "weight_decay", o.weightDecay, o.weightDecay >= 0.0);
+    checkHyperparameter("SGD", "dampening for nesterov (needs momentum > 0 and dampening 0)", o.dampening,
+                        !o.nesterov || (o.momentum > 0.0 && o.dampening == 0.0));
+    return o;
+}
+
+} // namespace
+
+Sgd::Sgd(std::vector<ParamRef> params, const SgdOptions& options)
+    : Optimizer("SGD", std::move(params), validated(options).lr,
+                options.momentum != 0.0 ? std::vector<std::string>{"momentum_buffer"}
+                                        : std::vector<std::string>{}),
+      m_options(options) {}
+
+void Sgd::step() {
+    // Scalars rounded to float as torch does when it applies them to float tensors.
+    const float lr = static_cast<float>(this->lr());
+    const float wd = static_cast<float>(m_options.weightDecay);
+    const float momentum = static_cast<float>(m_options.momentum);
+    const float oneMinusDampening = static_cast<float>(1.0 - m_options.dampening);
+    const bool useMomentum = m_options.momentum != 0.0;
+    for (Index k = 0; k < paramCount(); ++k) {
+        const ParamRef& p = params()[std::size_t(k)];
+        float* buf = nullptr;
+        bool first = false;
+        if (useMomentum) {
+            Slot& s = slot(k, 0);
+            if (!s.present) {
+                s.data.assign(std::size_t(p.size), 0.0f);
+                s.present = true;
+                first = true;
+            }
+            buf = s.data.data();
+        }
+        for (Index i = 0; i < p.size; ++i) {
+            float d = p.grad[i];
+            if (wd != 0.0f) d = d + wd * p.value[i];
+            if (buf) {
+                buf[i] = first ? d : buf[i] * momentum + oneMinusDampening * d;
+                d = m_options.nesterov ? d + momentum * buf[i] : buf[i];
+            }
+            p.value[i] = p.value[i] + (-lr) * d;
+        }
+        ++steps(k);
+    }
+}
+
+} // namespace ml
