@@ -13,7 +13,9 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 
 } // namespace
 
-void reluForward(const float* x, float* y, Index n) { Array(y, n) = ConstArray(x, n).max(0.0f); }
+void reluForward(const float* x, float* y, Index n) {
+    Array(y, n) = ConstArray(x, n).max(0.0f);
+}
 
 void reluBackward(const float* y, const float* dy, float* dx, Index n) {
     if (!dx) return;
@@ -37,7 +39,8 @@ void leakyReluBackward(const float* x, const float* dy, float* dx, Index n, Leak
 namespace {
 
 constexpr float kSqrt1_2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-constexpr float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2); // 1/sqrt(2 pi)
+constexpr float kInvSqrt2Pi =
+    static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2); // 1/sqrt(2 pi)
 constexpr float kTanhBeta = static_cast<float>(std::numbers::sqrt2 * std::numbers::inv_sqrtpi); // sqrt(2/pi)
 constexpr float kTanhKappa = 0.044715f;
 
@@ -51,7 +54,8 @@ void geluForward(const float* x, float* y, Index n, GeluParams params) {
             y[i] = 0.5f * v * (1.0f + std::tanh(inner));
         }
     } else {
-        for (Index i = 0; i < n; ++i) y[i] = x[i] * 0.5f * (1.0f + std::erf(x[i] * kSqrt1_2));
+        for (Index i = 0; i < n; ++i)
+            y[i] = x[i] * 0.5f * (1.0f + std::erf(x[i] * kSqrt1_2));
     }
 }
 
@@ -78,7 +82,8 @@ void geluBackward(const float* x, const float* dy, float* dx, Index n, GeluParam
 }
 
 void tanhForward(const float* x, float* y, Index n) {
-    for (Index i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+    for (Index i = 0; i < n; ++i)
+        y[i] = std::tanh(x[i]);
 }
 
 void tanhBackward(const float* y, const float* dy, float* dx, Index n) {

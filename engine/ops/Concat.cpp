@@ -8,9 +8,13 @@
 
 namespace ml::ops {
 
-Index ConcatGeometry::axisSize() const { return std::accumulate(sizes.begin(), sizes.end(), Index(0)); }
+Index ConcatGeometry::axisSize() const {
+    return std::accumulate(sizes.begin(), sizes.end(), Index(0));
+}
 
-Index ConcatGeometry::outputSize() const { return outer * axisSize() * inner; }
+Index ConcatGeometry::outputSize() const {
+    return outer * axisSize() * inner;
+}
 
 void concatForward(std::span<const float* const> inputs, float* y, const ConcatGeometry& g) {
     ML_ASSERT(inputs.size() == g.sizes.size());

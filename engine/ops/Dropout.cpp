@@ -17,9 +17,12 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 
 } // namespace
 
-Index dropoutMaskSize(Index n, const DropoutParams& params) { return params.training ? n : 0; }
+Index dropoutMaskSize(Index n, const DropoutParams& params) {
+    return params.training ? n : 0;
+}
 
-void dropoutForward(const float* x, float* y, float* mask, Index n, const DropoutParams& params, Random& rng) {
+void dropoutForward(const float* x, float* y, float* mask, Index n, const DropoutParams& params,
+                    Random& rng) {
     if (!(params.p >= 0.0f && params.p <= 1.0f))
         throw Error("Dropout: probability p = " + std::to_string(params.p) + " is outside [0, 1]");
     if (!params.training) {
@@ -34,7 +37,8 @@ void dropoutForward(const float* x, float* y, float* mask, Index n, const Dropou
     } else {
         const double keep = 1.0 - double(params.p);
         const float scale = static_cast<float>(1.0 / keep);
-        for (Index i = 0; i < n; ++i) mask[i] = rng.bernoulli(keep) ? scale : 0.0f;
+        for (Index i = 0; i < n; ++i)
+            mask[i] = rng.bernoulli(keep) ? scale : 0.0f;
     }
     Array(y, n) = ConstArray(x, n) * ConstArray(mask, n);
 }

@@ -13,8 +13,8 @@ class Random;
 namespace ml::ops {
 
 struct DropoutParams {
-    float p = 0.5f;         // probability of zeroing an element, in [0, 1]
-    bool training = true;   // false: identity, no mask, no random draws
+    float p = 0.5f;       // probability of zeroing an element, in [0, 1]
+    bool training = true; // false: identity, no mask, no random draws
 };
 
 // Floats of saved mask that forward writes (n in training, 0 in eval).

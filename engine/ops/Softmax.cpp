@@ -20,8 +20,7 @@ constexpr Index kChunk = 256;
 
 enum class Kind { Softmax, LogSoftmax };
 
-template <Kind kind>
-void forwardRow(const float* x, float* y, Index dim) {
+template <Kind kind> void forwardRow(const float* x, float* y, Index dim) {
     const ConstArray xs(x, dim);
     Array ys(y, dim);
     const float m = xs.maxCoeff();
@@ -34,14 +33,14 @@ void forwardRow(const float* x, float* y, Index dim) {
     }
 }
 
-template <Kind kind>
-void forwardChunk(const float* x, float* y, Index dim, Index inner, Index width) {
+template <Kind kind> void forwardChunk(const float* x, float* y, Index dim, Index inner, Index width) {
     float m[kChunk];
     float s[kChunk];
     std::copy(x, x + width, m);
     for (Index d = 1; d < dim; ++d) {
         const float* row = x + d * inner;
-        for (Index j = 0; j < width; ++j) m[j] = std::max(m[j], row[j]);
+        for (Index j = 0; j < width; ++j)
+            m[j] = std::max(m[j], row[j]);
     }
     std::fill(s, s + width, 0.0f);
     for (Index d = 0; d < dim; ++d) {
@@ -53,23 +52,26 @@ void forwardChunk(const float* x, float* y, Index dim, Index inner, Index width)
         }
     }
     if constexpr (kind == Kind::Softmax) {
-        for (Index j = 0; j < width; ++j) s[j] = 1.0f / s[j];
+        for (Index j = 0; j < width; ++j)
+            s[j] = 1.0f / s[j];
         for (Index d = 0; d < dim; ++d) {
             float* out = y + d * inner;
-            for (Index j = 0; j < width; ++j) out[j] *= s[j];
+            for (Index j = 0; j < width; ++j)
+                out[j] *= s[j];
         }
     } else {
-        for (Index j = 0; j < width; ++j) s[j] = m[j] + std::log(s[j]);
+        for (Index j = 0; j < width; ++j)
+            s[j] = m[j] + std::log(s[j]);
         for (Index d = 0; d < dim; ++d) {
             const float* row = x + d * inner;
             float* out = y + d * inner;
-            for (Index j = 0; j < width; ++j) out[j] = row[j] - s[j];
+            for (Index j = 0; j < width; ++j)
+                out[j] = row[j] - s[j];
         }
     }
 }
 
-template <Kind kind>
-void backwardRow(const float* y, const float* dy, float* dx, Index dim) {
+template <Kind kind> void backwardRow(const float* y, const float* dy, float* dx, Index dim) {
     const ConstArray ys(y, dim);
     const ConstArray gs(dy, dim);
     Array out(dx, dim);
@@ -109,8 +111,7 @@ void backwardChunk(const float* y, const float* dy, float* dx, Index dim, Index 
     }
 }
 
-template <Kind kind>
-void forward(const float* x, float* y, const SoftmaxGeometry& g) {
+template <Kind kind> void forward(const float* x, float* y, const SoftmaxGeometry& g) {
     ML_ASSERT(g.dim >= 1 && g.outer >= 0 && g.inner >= 1);
     const Index block = g.dim * g.inner;
     for (Index o = 0; o < g.outer; ++o) {
@@ -125,8 +126,7 @@ void forward(const float* x, float* y, const SoftmaxGeometry& g) {
     }
 }
 
-template <Kind kind>
-void backward(const float* y, const float* dy, float* dx, const SoftmaxGeometry& g) {
+template <Kind kind> void backward(const float* y, const float* dy, float* dx, const SoftmaxGeometry& g) {
     if (!dx) return;
     ML_ASSERT(g.dim >= 1 && g.outer >= 0 && g.inner >= 1);
     const Index block = g.dim * g.inner;
@@ -144,7 +144,9 @@ void backward(const float* y, const float* dy, float* dx, const SoftmaxGeometry&
 
 } // namespace
 
-void softmaxForward(const float* x, float* y, const SoftmaxGeometry& g) { forward<Kind::Softmax>(x, y, g); }
+void softmaxForward(const float* x, float* y, const SoftmaxGeometry& g) {
+    forward<Kind::Softmax>(x, y, g);
+}
 
 void softmaxBackward(const float* y, const float* dy, float* dx, const SoftmaxGeometry& g) {
     backward<Kind::Softmax>(y, dy, dx, g);

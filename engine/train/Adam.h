@@ -20,23 +20,23 @@ struct AdamOptions {
 };
 
 class Adam : public Optimizer {
-public:
+  public:
     // throws ml::Error on lr < 0, eps < 0, betas outside [0, 1), weight decay < 0.
     Adam(std::vector<ParamRef> params, const AdamOptions& options = {});
     void step() override;
     bool tracksSteps() const override { return true; }
     const AdamOptions& options() const { return m_options; }
 
-protected:
+  protected:
     Adam(std::string kind, std::vector<ParamRef> params, const AdamOptions& options, bool decoupled);
 
-private:
+  private:
     AdamOptions m_options;
     bool m_decoupled;
 };
 
 class AdamW final : public Adam {
-public:
+  public:
     static AdamOptions defaults() {
         AdamOptions o;
         o.weightDecay = 1e-2;

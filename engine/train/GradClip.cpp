@@ -23,9 +23,11 @@ double gradNorm(std::span<const ParamRef> params, double normType) {
     double sum = 0.0;
     for (const ParamRef& p : params) {
         if (normType == 2.0) {
-            for (Index i = 0; i < p.size; ++i) sum += double(p.grad[i]) * double(p.grad[i]);
+            for (Index i = 0; i < p.size; ++i)
+                sum += double(p.grad[i]) * double(p.grad[i]);
         } else {
-            for (Index i = 0; i < p.size; ++i) sum += std::pow(std::abs(double(p.grad[i])), normType);
+            for (Index i = 0; i < p.size; ++i)
+                sum += std::pow(std::abs(double(p.grad[i])), normType);
         }
     }
     return normType == 2.0 ? std::sqrt(sum) : std::pow(sum, 1.0 / normType);
@@ -39,7 +41,8 @@ double clipGradNorm(std::span<const ParamRef> params, double maxNorm, double nor
     if (!(coef >= 1.0)) {
         const auto c = static_cast<float>(coef);
         for (const ParamRef& p : params)
-            for (Index i = 0; i < p.size; ++i) p.grad[i] *= c;
+            for (Index i = 0; i < p.size; ++i)
+                p.grad[i] *= c;
     }
     return total;
 }

@@ -25,7 +25,8 @@ double crossEntropyLoss(const float* logits, const std::int64_t* targets, Index 
         const float* row = logits + b * classes;
         const double m = *std::max_element(row, row + classes);
         double sum = 0.0;
-        for (Index c = 0; c < classes; ++c) sum += std::exp(double(row[c]) - m);
+        for (Index c = 0; c < classes; ++c)
+            sum += std::exp(double(row[c]) - m);
         const double logSumExp = m + std::log(sum);
         const Index t = static_cast<Index>(targets[b]);
         total += logSumExp - double(row[t]);

@@ -9,35 +9,35 @@
 namespace ml {
 
 class LrSchedule {
-public:
+  public:
     explicit LrSchedule(double baseLr) : m_baseLr(baseLr) {}
     virtual ~LrSchedule() = default;
     double baseLr() const { return m_baseLr; }
     // requires: epoch >= 0
     virtual double lr(Index epoch) const = 0;
 
-private:
+  private:
     double m_baseLr;
 };
 
 class StepLr final : public LrSchedule {
-public:
+  public:
     // throws ml::Error when stepSize < 1.
     StepLr(double baseLr, Index stepSize, double gamma = 0.1);
     double lr(Index epoch) const override;
 
-private:
+  private:
     Index m_stepSize;
     double m_gamma;
 };
 
 class CosineAnnealingLr final : public LrSchedule {
-public:
+  public:
     // throws ml::Error when tMax < 1.
     CosineAnnealingLr(double baseLr, Index tMax, double etaMin = 0.0);
     double lr(Index epoch) const override;
 
-private:
+  private:
     Index m_tMax;
     double m_etaMin;
 };

@@ -20,13 +20,13 @@ double accuracy(const float* logits, const std::int64_t* targets, Index batch, I
 // Weighted running mean: add(batchMean, batchSize) per step gives the
 // per-sample mean over an epoch; mean() is 0 before anything is added.
 class RunningMean {
-public:
+  public:
     void add(double value, double weight = 1.0);
     double mean() const { return m_weight > 0.0 ? m_sum / m_weight : 0.0; }
     double totalWeight() const { return m_weight; }
     void reset();
 
-private:
+  private:
     double m_sum = 0.0;
     double m_weight = 0.0;
 };

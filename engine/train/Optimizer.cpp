@@ -37,7 +37,8 @@ Optimizer::Optimizer(std::string kind, std::vector<ParamRef> params, double lr,
 Optimizer::~Optimizer() = default;
 
 void Optimizer::zeroGrad() {
-    for (const ParamRef& p : m_params) std::fill(p.grad, p.grad + p.size, 0.0f);
+    for (const ParamRef& p : m_params)
+        std::fill(p.grad, p.grad + p.size, 0.0f);
 }
 
 void Optimizer::setLr(double lr) {
@@ -60,7 +61,8 @@ std::size_t Optimizer::slotIndex(std::string_view name) const {
     const auto it = std::find(m_stateNames.begin(), m_stateNames.end(), name);
     if (it == m_stateNames.end()) {
         std::string known;
-        for (const std::string& n : m_stateNames) known += (known.empty() ? "" : ", ") + n;
+        for (const std::string& n : m_stateNames)
+            known += (known.empty() ? "" : ", ") + n;
         throw Error(std::string(kind()) + ": no optimizer state named \"" + std::string(name) +
                     "\" (known: " + (known.empty() ? "none" : known) + ")");
     }

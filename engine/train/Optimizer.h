@@ -23,7 +23,7 @@
 namespace ml {
 
 class Optimizer {
-public:
+  public:
     virtual ~Optimizer();
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;
@@ -57,7 +57,7 @@ public:
     Index stepCount(Index param) const;
     void setStepCount(Index param, Index steps);
 
-protected:
+  protected:
     // throws ml::Error for a negative or non-finite lr.
     Optimizer(std::string kind, std::vector<ParamRef> params, double lr, std::vector<std::string> stateNames);
 
@@ -69,7 +69,7 @@ protected:
     const std::vector<ParamRef>& params() const { return m_params; }
     Index& steps(Index param) { return m_steps[std::size_t(param)]; }
 
-private:
+  private:
     std::size_t slotIndex(std::string_view name) const;
     void checkParam(Index param) const;
 

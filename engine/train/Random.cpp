@@ -47,9 +47,13 @@ std::uint64_t Random::nextU64() {
     return (hi << 32u) | nextU32();
 }
 
-float Random::uniform() { return static_cast<float>(nextU32() >> 8u) * 0x1.0p-24f; }
+float Random::uniform() {
+    return static_cast<float>(nextU32() >> 8u) * 0x1.0p-24f;
+}
 
-float Random::uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+float Random::uniform(float lo, float hi) {
+    return lo + (hi - lo) * uniform();
+}
 
 float Random::normal(float mean, float stddev) {
     // u1 in (0, 1] so log(u1) is finite.
@@ -84,11 +88,13 @@ Index Random::uniformInt(Index n) {
 }
 
 void Random::fillUniform(float* out, Index n, float lo, float hi) {
-    for (Index i = 0; i < n; ++i) out[i] = uniform(lo, hi);
+    for (Index i = 0; i < n; ++i)
+        out[i] = uniform(lo, hi);
 }
 
 void Random::fillNormal(float* out, Index n, float mean, float stddev) {
-    for (Index i = 0; i < n; ++i) out[i] = normal(mean, stddev);
+    for (Index i = 0; i < n; ++i)
+        out[i] = normal(mean, stddev);
 }
 
 void Random::shuffle(std::span<Index> values) {

@@ -16,7 +16,7 @@
 namespace ml {
 
 class Random {
-public:
+  public:
     // The full generator state, for checkpoints: setState(state()) resumes
     // the exact sequence.
     struct State {
@@ -54,7 +54,7 @@ public:
     State state() const { return m_state; }
     void setState(const State& state);
 
-private:
+  private:
     State m_state;
 };
 

@@ -22,14 +22,14 @@ struct SgdOptions {
 };
 
 class Sgd final : public Optimizer {
-public:
+  public:
     // throws ml::Error on a missing/negative lr, negative momentum or weight
     // decay, or nesterov without momentum > 0 and dampening == 0 (torch's checks).
     Sgd(std::vector<ParamRef> params, const SgdOptions& options);
     void step() override;
     const SgdOptions& options() const { return m_options; }
 
-private:
+  private:
     SgdOptions m_options;
 };
 

@@ -18,7 +18,7 @@ using Labels = std::vector<std::int64_t>;
 class TestLosses : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void crossEntropyByHand();
     void crossEntropyGradientByHand();
     void crossEntropyIsStableForLargeLogits();
@@ -62,7 +62,8 @@ void TestLosses::crossEntropyIsStableForLargeLogits() {
     const double loss = ml::crossEntropyLoss(logits.data(), targets.data(), 2, 3, grad.data());
     QVERIFY(std::isfinite(loss));
     QVERIFY(std::abs(loss - (1000.0 + std::log(3.0)) / 2.0) < 1e-6);
-    for (float g : grad) QVERIFY(std::isfinite(g));
+    for (float g : grad)
+        QVERIFY(std::isfinite(g));
     QVERIFY(std::abs(grad[0] - 0.5f) < 1e-6f);  // p = 1, not the target, / batch 2
     QVERIFY(std::abs(grad[1] - -0.5f) < 1e-6f); // p = 0, the target
     QVERIFY(std::abs(grad[5] - (1.0f / 3.0f - 1.0f) / 2.0f) < 1e-6f);
@@ -157,7 +158,8 @@ void TestLosses::bceWithLogitsGradient() {
     const Vec t = gradcheck::randomVector(10, 82, 0.0f, 1.0f);
     Vec grad(10, 0.0f);
     ml::bceWithLogitsLoss(x.data(), t.data(), 10, grad.data());
-    GRADCHECK("bce-with-logits logits", x, grad, [&] { return ml::bceWithLogitsLoss(x.data(), t.data(), 10); });
+    GRADCHECK("bce-with-logits logits", x, grad,
+              [&] { return ml::bceWithLogitsLoss(x.data(), t.data(), 10); });
 }
 
 void TestLosses::weightScalesAndAccumulates() {
@@ -168,19 +170,22 @@ void TestLosses::weightScalesAndAccumulates() {
     Vec unit(4, 0.0f), weighted(4, 1.0f);
     ml::crossEntropyLoss(logits.data(), labels.data(), 2, 2, unit.data());
     ml::crossEntropyLoss(logits.data(), labels.data(), 2, 2, weighted.data(), 0.3f);
-    for (int i = 0; i < 4; ++i) QVERIFY(std::abs(weighted[i] - (1.0f + 0.3f * unit[i])) < 1e-6f);
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(std::abs(weighted[i] - (1.0f + 0.3f * unit[i])) < 1e-6f);
 
     unit.assign(4, 0.0f);
     weighted.assign(4, -2.0f);
     ml::mseLoss(logits.data(), target.data(), 4, unit.data());
     ml::mseLoss(logits.data(), target.data(), 4, weighted.data(), 2.5f);
-    for (int i = 0; i < 4; ++i) QVERIFY(std::abs(weighted[i] - (-2.0f + 2.5f * unit[i])) < 1e-6f);
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(std::abs(weighted[i] - (-2.0f + 2.5f * unit[i])) < 1e-6f);
 
     unit.assign(4, 0.0f);
     weighted.assign(4, 0.5f);
     ml::bceWithLogitsLoss(logits.data(), target.data(), 4, unit.data());
     const double loss = ml::bceWithLogitsLoss(logits.data(), target.data(), 4, weighted.data(), 0.1f);
-    for (int i = 0; i < 4; ++i) QVERIFY(std::abs(weighted[i] - (0.5f + 0.1f * unit[i])) < 1e-6f);
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(std::abs(weighted[i] - (0.5f + 0.1f * unit[i])) < 1e-6f);
     // The returned loss is the plain mean, not weighted.
     QVERIFY(std::abs(loss - ml::bceWithLogitsLoss(logits.data(), target.data(), 4)) < 1e-12);
 }

@@ -21,7 +21,9 @@ using Vec = std::vector<float>;
 
 namespace {
 
-Vec zeros(Index n) { return Vec(size_t(n), 0.0f); }
+Vec zeros(Index n) {
+    return Vec(size_t(n), 0.0f);
+}
 
 // A pointwise op as the tests drive it: forward(x, y, n), backward(x, y, dy, dx, n).
 struct Pointwise {
@@ -77,7 +79,8 @@ double reference(const QString& name, double x) {
 Vec accumulatedGradient(const std::function<void(float*)>& backward, Index n, float prefill = 0.25f) {
     Vec dx(size_t(n), prefill);
     backward(dx.data());
-    for (float& v : dx) v -= prefill;
+    for (float& v : dx)
+        v -= prefill;
     return dx;
 }
 
@@ -86,7 +89,7 @@ Vec accumulatedGradient(const std::function<void(float*)>& backward, Index n, fl
 class TestOpsPointwise : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void pointwiseForward_data();
     void pointwiseForward();
     void pointwiseGradient_data();
@@ -139,7 +142,9 @@ void TestOpsPointwise::pointwiseForward() {
     if (op == "sigmoid") QCOMPARE(y[3], 0.5f);
 }
 
-void TestOpsPointwise::pointwiseGradient_data() { pointwiseForward_data(); }
+void TestOpsPointwise::pointwiseGradient_data() {
+    pointwiseForward_data();
+}
 
 void TestOpsPointwise::pointwiseGradient() {
     QFETCH(QString, op);
@@ -152,8 +157,8 @@ void TestOpsPointwise::pointwiseGradient() {
     const Pointwise f = pointwiseOp(op);
     Vec y = zeros(n);
     f.forward(x.data(), y.data(), n);
-    const Vec analytic = accumulatedGradient(
-        [&](float* dx) { f.backward(x.data(), y.data(), r.data(), dx, n); }, n);
+    const Vec analytic =
+        accumulatedGradient([&](float* dx) { f.backward(x.data(), y.data(), r.data(), dx, n); }, n);
     GRADCHECK(qPrintable(op), x, analytic, [&] {
         Vec yy = zeros(n);
         f.forward(x.data(), yy.data(), n);
@@ -175,14 +180,17 @@ void TestOpsPointwise::pointwiseBackwardSkipsNullGradient() {
 void TestOpsPointwise::geluMatchesTorch() {
     // torch 1.13: F.gelu(x) and F.gelu(x, approximate='tanh') for these x.
     const Vec x{-2.0f, -0.5f, 0.0f, 0.7f, 3.0f};
-    const Vec exact{-0.045500099658966064f, -0.1542687863111496f, 0.0f, 0.5306254625320435f, 2.995950222015381f};
+    const Vec exact{-0.045500099658966064f, -0.1542687863111496f, 0.0f, 0.5306254625320435f,
+                    2.995950222015381f};
     const Vec tanhForm{-0.04540228843688965f, -0.1542859971523285f, 0.0f, 0.5305701494216919f,
                        2.9963626861572266f};
     Vec y(5);
     ml::ops::geluForward(x.data(), y.data(), 5);
-    for (int i = 0; i < 5; ++i) QVERIFY2(std::abs(y[i] - exact[i]) < 1e-6f, qPrintable(QString::number(i)));
+    for (int i = 0; i < 5; ++i)
+        QVERIFY2(std::abs(y[i] - exact[i]) < 1e-6f, qPrintable(QString::number(i)));
     ml::ops::geluForward(x.data(), y.data(), 5, {ml::ops::GeluApproximate::Tanh});
-    for (int i = 0; i < 5; ++i) QVERIFY2(std::abs(y[i] - tanhForm[i]) < 1e-6f, qPrintable(QString::number(i)));
+    for (int i = 0; i < 5; ++i)
+        QVERIFY2(std::abs(y[i] - tanhForm[i]) < 1e-6f, qPrintable(QString::number(i)));
 }
 
 void TestOpsPointwise::sigmoidExtremes() {
@@ -197,10 +205,12 @@ void TestOpsPointwise::softmaxOfOneTwoThree() {
     const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
     Vec y(3);
     ml::ops::softmaxForward(x.data(), y.data(), {1, 3, 1});
-    for (int i = 0; i < 3; ++i) QVERIFY(std::abs(y[i] - std::exp(double(i + 1)) / z) < 1e-7);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(std::abs(y[i] - std::exp(double(i + 1)) / z) < 1e-7);
     QVERIFY(std::abs(y[2] - 0.6652409434318542f) < 1e-7f); // torch.softmax([1,2,3])
     ml::ops::logSoftmaxForward(x.data(), y.data(), {1, 3, 1});
-    for (int i = 0; i < 3; ++i) QVERIFY(std::abs(y[i] - (double(i + 1) - std::log(z))) < 1e-6);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(std::abs(y[i] - (double(i + 1) - std::log(z))) < 1e-6);
     QVERIFY(std::abs(y[0] - -2.4076058864593506f) < 1e-6f); // torch.log_softmax([1,2,3])
 }
 
@@ -238,7 +248,8 @@ void TestOpsPointwise::softmaxStridedAxis() {
     for (Index o = 0; o < outer; ++o)
         for (Index i = 0; i < inner; ++i) {
             double z = 0.0;
-            for (Index d = 0; d < dim; ++d) z += std::exp(double(x[size_t((o * dim + d) * inner + i)]));
+            for (Index d = 0; d < dim; ++d)
+                z += std::exp(double(x[size_t((o * dim + d) * inner + i)]));
             for (Index d = 0; d < dim; ++d) {
                 const size_t k = size_t((o * dim + d) * inner + i);
                 QVERIFY(std::abs(y[k] - std::exp(double(x[k])) / z) < 1e-6);
@@ -255,7 +266,8 @@ void TestOpsPointwise::softmaxGradient_data() {
     for (bool log : {false, true}) {
         const char* name = log ? "log_softmax" : "softmax";
         QTest::newRow(qPrintable(QString("%1 [3, 5]").arg(name))) << log << Index(3) << Index(5) << Index(1);
-        QTest::newRow(qPrintable(QString("%1 [2, 4, 3]").arg(name))) << log << Index(2) << Index(4) << Index(3);
+        QTest::newRow(qPrintable(QString("%1 [2, 4, 3]").arg(name)))
+            << log << Index(2) << Index(4) << Index(3);
         QTest::newRow(qPrintable(QString("%1 [1, 3, 260]").arg(name)))
             << log << Index(1) << Index(3) << Index(260);
     }
@@ -365,9 +377,10 @@ void TestOpsPointwise::dropoutGradient() {
         ml::ops::dropoutForward(x.data(), out.data(), mask.data(), n, params, rng);
     };
     forward(y);
-    const Vec analytic =
-        accumulatedGradient([&](float* dx) { ml::ops::dropoutBackward(r.data(), mask.data(), dx, n, params); }, n);
-    for (Index i = 0; i < n; ++i) QCOMPARE(analytic[size_t(i)], r[size_t(i)] * mask[size_t(i)]);
+    const Vec analytic = accumulatedGradient(
+        [&](float* dx) { ml::ops::dropoutBackward(r.data(), mask.data(), dx, n, params); }, n);
+    for (Index i = 0; i < n; ++i)
+        QCOMPARE(analytic[size_t(i)], r[size_t(i)] * mask[size_t(i)]);
     GRADCHECK("dropout", x, analytic, [&] {
         Vec yy = zeros(n);
         forward(yy);
@@ -432,21 +445,25 @@ void TestOpsPointwise::concatGradient() {
     const Vec r = gradcheck::randomVector(g.outputSize(), 49);
     auto forward = [&] {
         std::vector<const float*> inputs;
-        for (const Vec& x : xs) inputs.push_back(x.data());
+        for (const Vec& x : xs)
+            inputs.push_back(x.data());
         Vec y = zeros(g.outputSize());
         ml::ops::concatForward(inputs, y.data(), g);
         return gradcheck::project(y, r);
     };
     std::vector<Vec> grads;
-    for (const Vec& x : xs) grads.emplace_back(x.size(), 1.0f);
+    for (const Vec& x : xs)
+        grads.emplace_back(x.size(), 1.0f);
     std::vector<float*> dxs;
-    for (Vec& d : grads) dxs.push_back(d.data());
+    for (Vec& d : grads)
+        dxs.push_back(d.data());
     dxs[1] = nullptr; // not needed: skipped, left untouched
     ml::ops::concatBackward(r.data(), dxs, g);
     QCOMPARE(grads[1], Vec(grads[1].size(), 1.0f));
     for (size_t i : {size_t(0), size_t(2)}) {
         Vec analytic = grads[i];
-        for (float& v : analytic) v -= 1.0f;
+        for (float& v : analytic)
+            v -= 1.0f;
         GRADCHECK(qPrintable(QString("concat input %1").arg(i)), xs[i], analytic, forward);
     }
 }

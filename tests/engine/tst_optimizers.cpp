@@ -20,16 +20,20 @@ using Vec = std::vector<float>;
 
 namespace {
 
-bool close(double a, double b, double tol = 1e-6) { return std::abs(a - b) <= tol * (1.0 + std::abs(b)); }
+bool close(double a, double b, double tol = 1e-6) {
+    return std::abs(a - b) <= tol * (1.0 + std::abs(b));
+}
 
-#define COMPARE_VEC(actual, expected, tol)                                                                  \
-    do {                                                                                                   \
-        const auto& a_ = (actual);                                                                         \
-        const auto& e_ = (expected);                                                                       \
-        QCOMPARE(a_.size(), e_.size());                                                                    \
-        for (size_t i_ = 0; i_ < a_.size(); ++i_)                                                          \
-            QVERIFY2(close(a_[i_], e_[i_], tol),                                                           \
-                     qPrintable(QString("[%1]: %2 vs expected %3").arg(i_).arg(a_[i_], 0, 'g', 9).arg(e_[i_], 0, 'g', 9))); \
+#define COMPARE_VEC(actual, expected, tol)                                                                   \
+    do {                                                                                                     \
+        const auto& a_ = (actual);                                                                           \
+        const auto& e_ = (expected);                                                                         \
+        QCOMPARE(a_.size(), e_.size());                                                                      \
+        for (size_t i_ = 0; i_ < a_.size(); ++i_)                                                            \
+            QVERIFY2(close(a_[i_], e_[i_], tol), qPrintable(QString("[%1]: %2 vs expected %3")               \
+                                                                .arg(i_)                                     \
+                                                                .arg(a_[i_], 0, 'g', 9)                      \
+                                                                .arg(e_[i_], 0, 'g', 9)));                   \
     } while (0)
 
 bool throwsError(const std::function<void()>& f, const QString& mention) {
@@ -48,7 +52,7 @@ const std::vector<Vec> kSgdGrads{{0.5f, -1.0f}, {0.25f, 0.5f}, {-1.0f, 2.0f}};
 class TestOptimizers : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void sgdPlain();
     void sgdNesterovThreeSteps();
     void sgdDampeningFirstStepCopiesGradient();
@@ -87,13 +91,14 @@ void TestOptimizers::sgdNesterovThreeSteps() {
         g = kSgdGrads[size_t(step)];
         opt.step();
         for (int i = 0; i < 2; ++i) {
-            const double d = g[i] + 0.01 * ep[i];                 // weight decay into the gradient
-            buf[i] = step == 0 ? d : 0.9 * buf[i] + 1.0 * d;      // first step: buffer = d
-            ep[i] -= 0.1 * (d + 0.9 * buf[i]);                    // nesterov look-ahead
+            const double d = g[i] + 0.01 * ep[i];            // weight decay into the gradient
+            buf[i] = step == 0 ? d : 0.9 * buf[i] + 1.0 * d; // first step: buffer = d
+            ep[i] -= 0.1 * (d + 0.9 * buf[i]);               // nesterov look-ahead
         }
         QVERIFY(opt.hasState(0, "momentum_buffer"));
         COMPARE_VEC(p, (std::vector<double>{ep[0], ep[1]}), 1e-6);
-        COMPARE_VEC(std::vector<float>(opt.state(0, "momentum_buffer").begin(), opt.state(0, "momentum_buffer").end()),
+        COMPARE_VEC(std::vector<float>(opt.state(0, "momentum_buffer").begin(),
+                                       opt.state(0, "momentum_buffer").end()),
                     (std::vector<double>{buf[0], buf[1]}), 1e-6);
     }
     // torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01), same grads:
@@ -135,11 +140,13 @@ void TestOptimizers::sgdRejectsBadOptions() {
     QVERIFY(throwsError([&] { ml::Sgd(params, {.lr = -0.1}); }, "learning rate"));
     QVERIFY(throwsError([&] { ml::Sgd(params, {.lr = 0.1, .momentum = -1.0}); }, "momentum"));
     QVERIFY(throwsError([&] { ml::Sgd(params, {.lr = 0.1, .nesterov = true}); }, "nesterov"));
-    QVERIFY(throwsError([&] { ml::Sgd(params, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}); },
-                        "nesterov"));
+    QVERIFY(throwsError(
+        [&] { ml::Sgd(params, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}); },
+        "nesterov"));
     QVERIFY(throwsError([&] { ml::Sgd(params, {.lr = 0.1, .weightDecay = -1.0}); }, "weight_decay"));
     ml::Sgd ok(params, {.lr = 0.1});
-    QVERIFY(throwsError([&] { ok.setLr(std::numeric_limits<double>::infinity()); }, "SGD: invalid learning rate"));
+    QVERIFY(throwsError([&] { ok.setLr(std::numeric_limits<double>::infinity()); },
+                        "SGD: invalid learning rate"));
 }
 
 void TestOptimizers::adamTwoSteps() {
@@ -168,8 +175,8 @@ void TestOptimizers::adamTwoSteps() {
     COMPARE_VEC(p, (Vec{0.9924919009208679f, -1.989122748374939f, 0.4802703261375427f}), 1e-6);
     const auto m1 = opt.state(0, "exp_avg");
     const auto v1 = opt.state(0, "exp_avg_sq");
-    COMPARE_VEC(Vec(m1.begin(), m1.end()), (Vec{-0.012099999003112316f, -0.005900001619011164f, 0.09640000760555267f}),
-                1e-5);
+    COMPARE_VEC(Vec(m1.begin(), m1.end()),
+                (Vec{-0.012099999003112316f, -0.005900001619011164f, 0.09640000760555267f}), 1e-5);
     COMPARE_VEC(Vec(v1.begin(), v1.end()),
                 (Vec{0.00013056100578978658f, 0.0002504410222172737f, 0.000543578586075455f}), 1e-5);
 }
@@ -211,7 +218,8 @@ void TestOptimizers::adamStateRoundTrip() {
     ml::Adam b({{pb.data(), gb.data(), 2}, {qb.data(), gqb.data(), 1}}, {.lr = 0.05});
     QCOMPARE(b.stateNames(), (std::vector<std::string>{"exp_avg", "exp_avg_sq"}));
     for (Index i = 0; i < 2; ++i) {
-        for (const std::string& name : a.stateNames()) b.setState(i, name, a.state(i, name));
+        for (const std::string& name : a.stateNames())
+            b.setState(i, name, a.state(i, name));
         b.setStepCount(i, a.stepCount(i));
     }
     ga = gb = {0.5f, 0.5f};
@@ -243,7 +251,11 @@ void TestOptimizers::stateErrors() {
     QVERIFY(throwsError([&] { opt.setState(0, "exp_avg", Vec{1.0f}); }, "has 1 values, the parameter has 2"));
     QVERIFY(throwsError([&] { opt.state(3, "exp_avg"); }, "parameter 3 does not exist"));
     QVERIFY(throwsError([&] { opt.setStepCount(0, -1); }, "negative"));
-    QVERIFY(throwsError([&] { ml::Adam({{p.data(), g.data(), 2}}, {.beta2 = 1.0}); }, "beta parameter at index 1"));
+    QVERIFY(throwsError(
+        [&] {
+            ml::Adam({{p.data(), g.data(), 2}}, {.beta2 = 1.0});
+        },
+        "beta parameter at index 1"));
 }
 
 void TestOptimizers::zeroGrad() {
@@ -283,8 +295,9 @@ void TestOptimizers::clipGradNormInfinity() {
     const std::vector<ml::ParamRef> params{{a.data(), ga.data(), 3}};
     const double inf = std::numeric_limits<double>::infinity();
     QCOMPARE(ml::clipGradNorm(params, 3.5, inf), 7.0);
-    COMPARE_VEC(ga, (std::vector<double>{-7.0 * 3.5 / (7.0 + 1e-6), 2.0 * 3.5 / (7.0 + 1e-6), 3.5 / (7.0 + 1e-6)}),
-                1e-7);
+    COMPARE_VEC(
+        ga, (std::vector<double>{-7.0 * 3.5 / (7.0 + 1e-6), 2.0 * 3.5 / (7.0 + 1e-6), 3.5 / (7.0 + 1e-6)}),
+        1e-7);
     ga = {1.0f, 2.0f, 2.0f};
     QVERIFY(close(ml::gradNorm(params, 1.0), 5.0, 1e-12));
 }
@@ -324,9 +337,11 @@ void TestOptimizers::cosineAnnealingLr() {
     QFETCH(Index, epoch);
     QFETCH(double, expected);
     const ml::CosineAnnealingLr schedule(0.1, 10, 0.001);
-    QVERIFY2(close(schedule.lr(epoch), expected, 1e-12), qPrintable(QString::number(schedule.lr(epoch), 'g', 17)));
+    QVERIFY2(close(schedule.lr(epoch), expected, 1e-12),
+             qPrintable(QString::number(schedule.lr(epoch), 'g', 17)));
     // Closed form by hand.
-    QVERIFY(close(schedule.lr(epoch), 0.001 + 0.099 * (1.0 + std::cos(M_PI * double(epoch) / 10.0)) / 2.0, 1e-15));
+    QVERIFY(close(schedule.lr(epoch), 0.001 + 0.099 * (1.0 + std::cos(M_PI * double(epoch) / 10.0)) / 2.0,
+                  1e-15));
 }
 
 void TestOptimizers::schedulesRejectBadSizes() {

@@ -26,9 +26,11 @@ Moments moments(const Vec& v) {
     Moments m;
     m.minimum = *std::min_element(v.begin(), v.end());
     m.maximum = *std::max_element(v.begin(), v.end());
-    for (float x : v) m.mean += x;
+    for (float x : v)
+        m.mean += x;
     m.mean /= double(v.size());
-    for (float x : v) m.variance += (x - m.mean) * (x - m.mean);
+    for (float x : v)
+        m.variance += (x - m.mean) * (x - m.mean);
     m.variance /= double(v.size());
     return m;
 }
@@ -38,7 +40,7 @@ Moments moments(const Vec& v) {
 class TestTrainUtils : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void randomIsRepeatable();
     void randomPinnedSequence();
     void randomUniformRangeAndMoments();
@@ -113,7 +115,8 @@ void TestTrainUtils::randomNormalMoments() {
 void TestTrainUtils::randomBernoulli() {
     ml::Random r(3);
     int hits = 0;
-    for (int i = 0; i < 20000; ++i) hits += r.bernoulli(0.3);
+    for (int i = 0; i < 20000; ++i)
+        hits += r.bernoulli(0.3);
     QVERIFY2(std::abs(hits - 6000) < 400, qPrintable(QString::number(hits)));
     for (int i = 0; i < 100; ++i) {
         QVERIFY(!r.bernoulli(0.0));
@@ -129,7 +132,8 @@ void TestTrainUtils::randomUniformIntAndShuffle() {
         QVERIFY(k >= 0 && k < 7);
         ++counts[size_t(k)];
     }
-    for (int c : counts) QVERIFY2(std::abs(c - 1000) < 150, qPrintable(QString::number(c)));
+    for (int c : counts)
+        QVERIFY2(std::abs(c - 1000) < 150, qPrintable(QString::number(c)));
 
     std::vector<Index> a(50), b(50);
     std::iota(a.begin(), a.end(), 0);
@@ -164,7 +168,8 @@ void TestTrainUtils::randomForkGivesIndependentStreams() {
 
 void TestTrainUtils::randomStateRoundTrip() {
     ml::Random r(11);
-    for (int i = 0; i < 5; ++i) r.nextU32();
+    for (int i = 0; i < 5; ++i)
+        r.nextU32();
     const ml::Random::State saved = r.state();
     const Vec first{r.uniform(), r.uniform(), r.normal()};
     ml::Random restored(999);
@@ -184,8 +189,10 @@ void TestTrainUtils::initLinear() {
     Vec w(12, 99.0f), bias(3, 99.0f);
     ml::Random r(5);
     ml::initLinear(w.data(), bias.data(), 3, 4, r);
-    for (float x : w) QVERIFY(x >= -0.5f && x < 0.5f);
-    for (float x : bias) QVERIFY(x >= -0.5f && x < 0.5f);
+    for (float x : w)
+        QVERIFY(x >= -0.5f && x < 0.5f);
+    for (float x : bias)
+        QVERIFY(x >= -0.5f && x < 0.5f);
     ml::Random again(5);
     Vec expected(15);
     again.fillUniform(expected.data(), 15, -0.5f, 0.5f);
@@ -219,7 +226,8 @@ void TestTrainUtils::initLinearDistribution() {
     const Moments m = moments(w);
     QVERIFY(m.maximum < 1.0 / 16.0 && m.minimum >= -1.0 / 16.0);
     QVERIFY(m.maximum > 0.99 / 16.0 && m.minimum < -0.99 / 16.0);
-    QVERIFY2(std::abs(m.variance / (1.0 / 256.0 / 3.0) - 1.0) < 0.05, qPrintable(QString::number(m.variance)));
+    QVERIFY2(std::abs(m.variance / (1.0 / 256.0 / 3.0) - 1.0) < 0.05,
+             qPrintable(QString::number(m.variance)));
     // fan_in 0 (an empty input): bias bound 0, as torch.
     Vec bias(3, 5.0f);
     ml::initLinear(nullptr, bias.data(), 3, 0, r);
