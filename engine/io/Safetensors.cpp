@@ -35,7 +35,14 @@ bool parseDType(const std::string& s, DType& out) {
 }
 
 std::string offsetsText(std::uint64_t begin, std::uint64_t end) {
-    return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
+    // Appended piecewise: GCC 12 at -O3 gives a false -Wrestrict on
+    // "[" + std::to_string(...) (GCC bug 105329).
+    std::string s = "[";
+    s += std::to_string(begin);
+    s += ", ";
+    s += std::to_string(end);
+    s += "]";
+    return s;
 }
 
 struct Entry {
@@ -195,7 +202,7 @@ SafetensorsFile readSafetensors(const std::string& path) {
         switch (t.dtype) {
         case DType::F32:
             t.f32.resize(n);
-            std::memcpy(t.f32.data(), buffer.data(), buffer.size());
+            if (n) std::memcpy(t.f32.data(), buffer.data(), buffer.size());
             break;
         case DType::F64:
             t.f32.resize(n);
@@ -215,7 +222,7 @@ SafetensorsFile readSafetensors(const std::string& path) {
             break;
         case DType::I64:
             t.i64.resize(n);
-            std::memcpy(t.i64.data(), buffer.data(), buffer.size());
+            if (n) std::memcpy(t.i64.data(), buffer.data(), buffer.size());
             break;
         }
     }
