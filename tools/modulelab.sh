@@ -25,7 +25,7 @@ RUN_GUI_WITH_DISPLAY=1
 PACKAGES=(
     g++                     # C++20 compiler; libgomp (OpenMP) comes with it
     cmake ninja-build       # configure and build
-    pkg-config              # used by Qt's CMake config for some system libraries
+    pkg-config              # for pkg_check_modules; today's configure passes without it
     qt6-base-dev            # Qt Core/Gui/Widgets/PrintSupport/Test + CMake config
     qt6-svg-dev             # Qt6Svg CMake config (there is no libqt6svg6-dev in Debian 12)
     libeigen3-dev           # engine linear algebra
@@ -85,7 +85,7 @@ configureAndBuild() {
 runCtest() {
     local dir="$1" out="$2"
     shift 2
-    log "Testing $dir: ctest $*"
+    log "Testing $dir: ctest --output-on-failure $*"
     local status=0
     ctest --test-dir "$ROOT/$dir" --output-on-failure --no-tests=error "$@" 2>&1 | tee "$out" || status=$?
     return "$status"
