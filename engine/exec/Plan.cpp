@@ -1,0 +1,655 @@
+#include "exec/Plan.h"
+
+#include "core/Error.h"
+#include "ops/Activations.h"
+#include "ops/AdaptiveAvgPool2d.h"
+#include "ops/AvgPool2d.h"
+#include "ops/BatchNorm.h"
+#include "ops/Concat.h"
+#include "ops/Conv2d.h"
+#include "ops/Dropout.h"
+#include "ops/Elementwise.h"
+#include "ops/LayerNorm.h"
+#include "ops/Linear.h"
+#include "ops/MaxPool2d.h"
+#include "ops/Softmax.h"
+#include "shape/LayerShapes.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <omp.h>
+
+namespace ml {
+
+namespace {
+
+Index product(const std::vector<Index>& dims, size_t from, size_t to, Index batch) {
+    Index p = 1;
+    for (size_t i = from; i < to && i < dims.size(); ++i) p *= dims[i] == kBatch ? batch : dims[i];
+    return p;
+}
+
+Index normalizeDim(Index dim, Index rank) { return dim < 0 ? dim + rank : dim; }
+
+const std::map<std::string, StepKind>& layerKinds() {
+    static const std::map<std::string, StepKind> kinds{
+        {"Linear", StepKind::Linear},       {"Conv2d", StepKind::Conv2d},
+        {"BatchNorm1d", StepKind::BatchNorm}, {"BatchNorm2d", StepKind::BatchNorm},
+        {"LayerNorm", StepKind::LayerNorm}, {"ReLU", StepKind::ReLU},
+        {"LeakyReLU", StepKind::LeakyReLU}, {"GELU", StepKind::GELU},
+        {"Tanh", StepKind::Tanh},           {"Sigmoid", StepKind::Sigmoid},
+        {"Softmax", StepKind::Softmax},     {"LogSoftmax", StepKind::LogSoftmax},
+        {"MaxPool2d", StepKind::MaxPool2d}, {"AvgPool2d", StepKind::AvgPool2d},
+        {"AdaptiveAvgPool2d", StepKind::AdaptiveAvgPool2d},
+        {"Flatten", StepKind::Copy},        {"Identity", StepKind::Copy},
+        {"Dropout", StepKind::Dropout},
+    };
+    return kinds;
+}
+
+ops::Conv2dGeometry convGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+    ops::Conv2dGeometry g;
+    g.n = n;
+    g.cin = in[1];
+    g.h = in[2];
+    g.w = in[3];
+    g.cout = argInt(a, "out_channels");
+    std::tie(g.kh, g.kw) = argPair(a, "kernel_size");
+    std::tie(g.strideH, g.strideW) = argPair(a, "stride");
+    std::tie(g.padH, g.padW) = argPair(a, "padding");
+    std::tie(g.dilH, g.dilW) = argPair(a, "dilation");
+    g.groups = argInt(a, "groups");
+    return g;
+}
+
+ops::MaxPool2dGeometry maxPoolGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+    ops::MaxPool2dGeometry g;
+    g.n = n;
+    g.c = in[1];
+    g.h = in[2];
+    g.w = in[3];
+    std::tie(g.kh, g.kw) = argPair(a, "kernel_size");
+    if (!a["stride"].is_null()) std::tie(g.strideH, g.strideW) = argPair(a, "stride");
+    std::tie(g.padH, g.padW) = argPair(a, "padding");
+    std::tie(g.dilH, g.dilW) = argPair(a, "dilation");
+    g.ceilMode = argBool(a, "ceil_mode");
+    return g;
+}
+
+ops::AvgPool2dGeometry avgPoolGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+    ops::AvgPool2dGeometry g;
+    g.n = n;
+    g.c = in[1];
+    g.h = in[2];
+    g.w = in[3];
+    std::tie(g.kh, g.kw) = argPair(a, "kernel_size");
+    if (!a["stride"].is_null()) std::tie(g.strideH, g.strideW) = argPair(a, "stride");
+    std::tie(g.padH, g.padW) = argPair(a, "padding");
+    g.ceilMode = argBool(a, "ceil_mode");
+    g.countIncludePad = argBool(a, "count_include_pad");
+    return g;
+}
+
+ops::AdaptiveAvgPool2dGeometry adaptiveGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+    ops::AdaptiveAvgPool2dGeometry g;
+    g.n = n;
+    g.c = in[1];
+    g.h = in[2];
+    g.w = in[3];
+    std::tie(g.outH, g.outW) = argPair(a, "output_size");
+    return g;
+}
+
+ops::BatchNormParams batchNormParams(const Json& a, bool training) {
+    ops::BatchNormParams p;
+    p.eps = static_cast<float>(argFloat(a, "eps"));
+    p.momentum = static_cast<float>(argFloat(a, "momentum"));
+    p.training = training;
+    p.trackRunningStats = argBool(a, "track_running_stats");
+    return p;
+}
+
+ops::SoftmaxGeometry softmaxGeometry(const Json& a, const std::vector<Index>& dims, Index n) {
+    const Index dim = normalizeDim(argInt(a, "dim"), static_cast<Index>(dims.size()));
+    const size_t d = static_cast<size_t>(dim);
+    return {product(dims, 0, d, n), product(dims, d, d + 1, n), product(dims, d + 1, dims.size(), n)};
+}
+
+ops::LayerNormGeometry layerNormGeometry(const Json& a, const std::vector<Index>& dims, Index n) {
+    const size_t k = a["normalized_shape"].size();
+    return {product(dims, 0, dims.size() - k, n), product(dims, dims.size() - k, dims.size(), n)};
+}
+
+} // namespace
+
+Plan::Plan(const ModelDocument& doc, const Analysis& analysis, ParameterStore& store, Index maxBatch,
+           std::uint64_t seed)
+    : m_doc(doc), m_analysis(analysis), m_store(store), m_maxBatch(maxBatch), m_rng(seed, 7) {
+    if (!analysis.ok()) throw Error("cannot compile " + doc.model + ": the model has errors (run validate)");
+    if (maxBatch < 1) throw Error("batch size must be at least 1");
+    const ModuleInstance& root = analysis.tree.root();
+    ML_ASSERT(root.kind == ModuleKind::Block && root.block);
+    std::vector<Ref> inputs;
+    for (size_t i = 0; i < root.block->inputs.size(); ++i) {
+        const BlockInput& in = root.block->inputs[i];
+        Port port{in.name, -1, 0};
+        Ref ref;
+        if (in.dtype == DType::Int64) {
+            ref.indexInput = static_cast<int>(i);
+        } else {
+            ref.value = port.value = newValue(analysis.inputTypes[i]);
+            m_values[static_cast<size_t>(ref.value)].needsGrad = false;
+        }
+        m_inputs.push_back(port);
+        inputs.push_back(ref);
+    }
+    m_indexValues.assign(m_inputs.size(), 0);
+    const std::vector<Ref> outs = compileBlock(0, inputs, "", -1, 0);
+    for (size_t o = 0; o < outs.size(); ++o) {
+        OutputPort port;
+        port.name = root.block->outputs[o].name;
+        if (outs[o].isIndex()) throw Error(doc.model + ": output '" + port.name + "' is an index, not a tensor");
+        port.value = outs[o].value;
+        port.indexInput = outs[o].indexInput;
+        port.choices = outs[o].choices;
+        m_outputs.push_back(port);
+    }
+    finishCompile();
+}
+
+int Plan::newValue(const TensorType& type) {
+    ML_ASSERT(type.isFixed());
+    Value v;
+    v.dims = type.dims;
+    v.perSample = product(type.dims, !type.dims.empty() && type.dims[0] == kBatch ? 1 : 0, type.dims.size(), 1);
+    v.offset = 0; // assigned in finishCompile
+    m_values.push_back(v);
+    return static_cast<int>(m_values.size()) - 1;
+}
+
+TensorType Plan::typeOf(int value) const {
+    return TensorType::of(m_values[static_cast<size_t>(value)].dims);
+}
+
+int Plan::fixedValue(const Ref& r, const std::string& where) const {
+    if (r.isVarying())
+        throw Error(where + ": its input changes shape with the runtime index; ModuleLab runs such a tensor only "
+                            "as a model output");
+    if (r.value < 0) throw Error(where + ": an index input cannot feed a tensor op");
+    return r.value;
+}
+
+int Plan::addStep(Step step, const TensorType& outType) {
+    step.out = newValue(outType);
+    m_steps.push_back(std::move(step));
+    return m_steps.back().out;
+}
+
+std::vector<Plan::Ref> Plan::compileCall(InstanceId id, const std::vector<Ref>& inputs, const std::string& chain,
+                                         int guardInput, Index guardValue) {
+    const ModuleInstance& m = m_analysis.tree.at(id);
+    switch (m.kind) {
+    case ModuleKind::Layer:
+        return {compileLayer(id, inputs.at(0), chain, guardInput, guardValue)};
+    case ModuleKind::Sequential: {
+        std::vector<Ref> x = inputs;
+        for (const ChildRef& c : m.children) x = compileCall(c.id, x, chain, guardInput, guardValue);
+        return x;
+    }
+    case ModuleKind::Block:
+        return compileBlock(id, inputs, chain, guardInput, guardValue);
+    case ModuleKind::ModuleList:
+        break;
+    }
+    throw Error(m.path + ": a ModuleList has no forward");
+}
+
+Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string& chain, int guardInput,
+                             Index guardValue) {
+    const ModuleInstance& m = m_analysis.tree.at(id);
+    const int x = fixedValue(input, m.path);
+    std::vector<ShapeProblem> problems;
+    Json args = m.args;
+    const TensorType outType = inferLayerShape(m.type, args, typeOf(x), problems);
+    if (!problems.empty()) throw Error(m.path + ": " + problems.front().message);
+    Step s;
+    s.kind = layerKinds().at(m.type);
+    s.label = m.path;
+    s.chain = chain;
+    s.args = args;
+    s.in = {x};
+    s.guardInput = guardInput;
+    s.guardValue = guardValue;
+    auto tensor = [&](const char* name) {
+        for (size_t i = 0; i < m.tensors.size(); ++i)
+            if (m.tensors[i].name == name) return m_store.indexOf(id, static_cast<int>(i));
+        return -1;
+    };
+    s.weight = tensor("weight");
+    s.bias = tensor("bias");
+    s.runningMean = tensor("running_mean");
+    s.runningVar = tensor("running_var");
+    s.batchesTracked = tensor("num_batches_tracked");
+    const std::vector<Index>& inDims = m_values[static_cast<size_t>(x)].dims;
+    switch (s.kind) {
+    case StepKind::BatchNorm:
+        s.savedOffset = m_savedFloats;
+        m_savedFloats += 2 * inDims[1];
+        break;
+    case StepKind::LayerNorm:
+        s.savedOffset = m_savedFloats;
+        m_savedFloats += 2 * layerNormGeometry(args, inDims, m_maxBatch).rows;
+        break;
+    case StepKind::Dropout:
+        s.savedOffset = m_savedFloats;
+        m_savedFloats += m_maxBatch * m_values[static_cast<size_t>(x)].perSample;
+        break;
+    case StepKind::MaxPool2d:
+        s.savedOffset = m_argmaxInts;
+        m_argmaxInts += ops::maxPool2dSavedSize(maxPoolGeometry(args, inDims, m_maxBatch));
+        break;
+    case StepKind::Conv2d:
+        m_scratchFloats = std::max(m_scratchFloats,
+                                   ops::conv2dScratchSize(convGeometry(args, inDims, m_maxBatch), omp_get_max_threads()));
+        break;
+    default:
+        break;
+    }
+    Ref r;
+    r.value = addStep(std::move(s), outType);
+    return r;
+}
+
+std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>& inputs, const std::string& chain,
+                                          int guardInput, Index guardValue) {
+    const ModuleInstance& m = m_analysis.tree.at(id);
+    const BlockDef& def = *m.block;
+    std::map<std::string, Ref> named; // inputs, node ids and "node.output" names
+    for (size_t i = 0; i < def.inputs.size(); ++i) named[def.inputs[i].name] = inputs.at(i);
+    std::vector<bool> done(def.nodes.size(), false);
+    auto ready = [&](const Node& n) {
+        for (const std::string& r : n.inputs)
+            if (!named.count(r)) return false;
+        return true;
+    };
+    const std::string prefix = chain.empty() ? "" : chain + " > ";
+    // The analysis proved the graph acyclic, so each sweep makes progress.
+    for (size_t remaining = def.nodes.size(); remaining > 0;) {
+        size_t before = remaining;
+        for (size_t ni = 0; ni < def.nodes.size(); ++ni) {
+            const Node& n = def.nodes[ni];
+            if (done[ni] || !ready(n)) continue;
+            done[ni] = true;
+            --remaining;
+            std::vector<Ref> in;
+            for (const std::string& r : n.inputs) in.push_back(named.at(r));
+            const std::string here = (m.path.empty() ? m_doc.model : m.path) + " node '" + n.id + "'";
+            std::vector<Ref> out;
+            if (!n.isCall()) {
+                const OpType* op = findOpType(n.op);
+                Json args = Json::object();
+                for (const ArgSpec& a : op->args) args[a.name] = n.args.contains(a.name) ? n.args[a.name] : a.defaultValue;
+                std::vector<TensorType> types;
+                Step s;
+                s.label = here + " (" + n.op + ")";
+                s.chain = prefix + n.id;
+                s.args = args;
+                s.guardInput = guardInput;
+                s.guardValue = guardValue;
+                for (const Ref& r : in) {
+                    s.in.push_back(fixedValue(r, here));
+                    types.push_back(typeOf(s.in.back()));
+                }
+                std::vector<ShapeProblem> problems;
+                const TensorType t = inferOpShape(n.op, args, types, n.inputs, problems);
+                if (!problems.empty()) throw Error(here + ": " + problems.front().message);
+                s.kind = n.op == "add" ? StepKind::Add : n.op == "concat" ? StepKind::Concat
+                         : n.op == "relu" ? StepKind::ReLU : StepKind::Copy;
+                Ref r;
+                r.value = addStep(std::move(s), t);
+                out = {r};
+            } else {
+                const auto child = std::find_if(m.children.begin(), m.children.end(),
+                                                [&](const ChildRef& c) { return c.name == n.call; });
+                ML_ASSERT(child != m.children.end());
+                const ModuleInstance& callee = m_analysis.tree.at(child->id);
+                const std::string nodeChain = prefix + n.id;
+                if (n.listUse == ListUse::None) {
+                    out = compileCall(child->id, in, nodeChain, guardInput, guardValue);
+                } else if (n.listUse == ListUse::Chain) {
+                    out = in;
+                    for (const ChildRef& item : callee.children)
+                        out = compileCall(item.id, out, nodeChain, guardInput, guardValue);
+                } else if (n.constIndex) {
+                    const Index size = static_cast<Index>(callee.children.size());
+                    const Index k = *n.constIndex < 0 ? *n.constIndex + size : *n.constIndex;
+                    out = compileCall(callee.children[static_cast<size_t>(k)].id, in, nodeChain, guardInput, guardValue);
+                } else {
+                    // list[index] with a runtime index: every item compiled, each guarded by its index value.
+                    const Ref& index = named.at(n.indexInput);
+                    if (guardInput >= 0)
+                        throw Error(here + ": a runtime index inside a branch chosen by another runtime index is not "
+                                           "supported yet");
+                    const int slot = index.indexInput;
+                    Port& port = m_inputs[static_cast<size_t>(slot)];
+                    port.listSize = port.listSize ? std::min<Index>(port.listSize, callee.children.size())
+                                                  : static_cast<Index>(callee.children.size());
+                    std::vector<std::vector<Ref>> perItem;
+                    for (size_t k = 0; k < callee.children.size(); ++k)
+                        perItem.push_back(compileCall(callee.children[k].id, in, nodeChain + "[" + std::to_string(k) + "]",
+                                                      slot, static_cast<Index>(k)));
+                    for (size_t o = 0; o < perItem.front().size(); ++o) {
+                        std::vector<int> choices;
+                        for (const auto& r : perItem) choices.push_back(fixedValue(r.at(o), here));
+                        const bool sameShape = std::all_of(choices.begin(), choices.end(), [&](int v) {
+                            return m_values[static_cast<size_t>(v)].dims == m_values[static_cast<size_t>(choices[0])].dims;
+                        });
+                        Ref r;
+                        if (sameShape) {
+                            // One value downstream ops can read: each item copies into it when chosen.
+                            r.value = newValue(typeOf(choices[0]));
+                            for (size_t k = 0; k < choices.size(); ++k) {
+                                Step s;
+                                s.kind = StepKind::Copy;
+                                s.label = here + " (select " + std::to_string(k) + ")";
+                                s.in = {choices[k]};
+                                s.out = r.value;
+                                s.guardInput = slot;
+                                s.guardValue = static_cast<Index>(k);
+                                m_steps.push_back(s);
+                            }
+                        } else {
+                            r.indexInput = slot;
+                            r.choices = choices;
+                        }
+                        out.push_back(r);
+                    }
+                }
+            }
+            if (out.size() == 1) named[n.id] = out[0];
+            if (n.isCall()) {
+                const ModuleInstance& callee = m_analysis.tree.at(
+                    std::find_if(m.children.begin(), m.children.end(), [&](const ChildRef& c) { return c.name == n.call; })->id);
+                if (callee.kind == ModuleKind::Block)
+                    for (size_t o = 0; o < out.size() && o < callee.block->outputs.size(); ++o)
+                        named[n.id + "." + callee.block->outputs[o].name] = out[o];
+            }
+        }
+        if (remaining == before) throw Error(def.name + ": its forward graph cannot be ordered");
+    }
+    std::vector<Ref> outputs;
+    for (const BlockOutput& o : def.outputs) outputs.push_back(named.at(o.from));
+    return outputs;
+}
+
+void Plan::finishCompile() {
+    Index offset = 0;
+    for (Value& v : m_values) {
+        v.offset = offset;
+        const bool batched = !v.dims.empty() && v.dims[0] == kBatch;
+        offset += (batched ? m_maxBatch : 1) * v.perSample;
+    }
+    m_data.assign(static_cast<size_t>(offset), 0.0f);
+    m_grad.assign(static_cast<size_t>(offset), 0.0f);
+    m_saved.assign(static_cast<size_t>(m_savedFloats), 0.0f);
+    m_argmax.assign(static_cast<size_t>(m_argmaxInts), 0);
+    m_scratch.assign(static_cast<size_t>(m_scratchFloats), 0.0f);
+    // Parameters used by several steps keep a gradient per use.
+    std::map<int, int> useCount;
+    for (const Step& s : m_steps) {
+        if (s.weight >= 0) ++useCount[s.weight];
+        if (s.bias >= 0) ++useCount[s.bias];
+    }
+    for (size_t i = 0; i < m_steps.size(); ++i) {
+        for (int p : {m_steps[i].weight, m_steps[i].bias})
+            if (p >= 0 && useCount[p] > 1)
+                m_uses.push_back({p, static_cast<int>(i), m_steps[i].chain,
+                                  std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f)});
+    }
+    for (size_t i = 0; i < m_steps.size(); ++i) {
+        Step& s = m_steps[i];
+        auto gradOf = [&](int p) -> float* {
+            if (p < 0) return nullptr;
+            for (ParameterUse& u : m_uses)
+                if (u.parameter == p && u.step == static_cast<int>(i)) return u.grad.data();
+            return m_store.at(p).grad.data();
+        };
+        s.weightGrad = gradOf(s.weight);
+        s.biasGrad = gradOf(s.bias);
+    }
+}
+
+std::vector<Index> Plan::inputShape(int i) const {
+    const Port& p = m_inputs.at(static_cast<size_t>(i));
+    if (p.value < 0) return {};
+    const auto& dims = m_values[static_cast<size_t>(p.value)].dims;
+    return std::vector<Index>(dims.begin() + 1, dims.end());
+}
+
+void Plan::setInput(int i, const float* values, Index n) {
+    const Port& p = m_inputs.at(static_cast<size_t>(i));
+    if (p.value < 0) throw Error("input '" + p.name + "' is an index; use setIndexInput");
+    if (n < 1 || n > m_maxBatch)
+        throw Error("batch of " + std::to_string(n) + " for input '" + p.name + "' is outside 1.." +
+                    std::to_string(m_maxBatch));
+    std::memcpy(data(p.value), values, sizeof(float) * static_cast<size_t>(n * m_values[static_cast<size_t>(p.value)].perSample));
+}
+
+void Plan::setIndexInput(int i, Index value) {
+    const Port& p = m_inputs.at(static_cast<size_t>(i));
+    if (p.value >= 0) throw Error("input '" + p.name + "' is a tensor, not an index");
+    if (p.listSize > 0 && (value < 0 || value >= p.listSize))
+        throw Error("index input '" + p.name + "' = " + std::to_string(value) + " is out of range 0.." +
+                    std::to_string(p.listSize - 1));
+    m_indexValues[static_cast<size_t>(i)] = value;
+}
+
+int Plan::outputValue(int o) const {
+    const OutputPort& p = m_outputs.at(static_cast<size_t>(o));
+    if (p.choices.empty()) return p.value;
+    return p.choices.at(static_cast<size_t>(m_indexValues[static_cast<size_t>(p.indexInput)]));
+}
+
+std::vector<Index> Plan::outputShape(int o) const {
+    const auto& dims = m_values[static_cast<size_t>(outputValue(o))].dims;
+    return std::vector<Index>(dims.begin() + 1, dims.end());
+}
+
+const float* Plan::output(int o) const {
+    return m_data.data() + m_values[static_cast<size_t>(outputValue(o))].offset;
+}
+
+float* Plan::outputGrad(int o) { return grad(outputValue(o)); }
+
+Index Plan::rows(int value) const {
+    const Value& v = m_values[static_cast<size_t>(value)];
+    return !v.dims.empty() && v.dims[0] == kBatch ? m_n : 1;
+}
+
+void Plan::forward(Index n) {
+    if (n < 1 || n > m_maxBatch)
+        throw Error("batch of " + std::to_string(n) + " is outside 1.." + std::to_string(m_maxBatch));
+    m_n = n;
+    for (const Step& s : m_steps)
+        if (active(s)) runForward(s);
+    // Gradients of the activations start at zero; losses accumulate into the outputs'.
+    std::fill(m_grad.begin(), m_grad.end(), 0.0f);
+}
+
+void Plan::backward() {
+    for (ParameterUse& u : m_uses) std::fill(u.grad.begin(), u.grad.end(), 0.0f);
+    for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it)
+        if (active(*it)) runBackward(*it);
+    for (const ParameterUse& u : m_uses) {
+        std::vector<float>& g = m_store.at(u.parameter).grad;
+        for (size_t i = 0; i < g.size(); ++i) g[i] += u.grad[i];
+    }
+}
+
+void Plan::runForward(const Step& s) {
+    const int x = s.in.front();
+    const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
+    const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
+    float* y = data(s.out);
+    auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
+    const Json& a = s.args;
+    switch (s.kind) {
+    case StepKind::Linear:
+        ops::linearForward({product(dims, 0, dims.size() - 1, m_n), dims.back(), argInt(a, "out_features")}, data(x),
+                           param(s.weight), param(s.bias), y);
+        break;
+    case StepKind::Conv2d:
+        ops::conv2dForward(convGeometry(a, dims, m_n), data(x), param(s.weight), param(s.bias), y, m_scratch.data(),
+                           static_cast<Index>(m_scratch.size()));
+        break;
+    case StepKind::BatchNorm: {
+        const ops::BatchNormParams p = batchNormParams(a, m_training);
+        ops::batchNormForward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, p, data(x), param(s.weight),
+                              param(s.bias), param(s.runningMean), param(s.runningVar), y,
+                              m_saved.data() + s.savedOffset);
+        if (m_training && s.batchesTracked >= 0) m_store.at(s.batchesTracked).value[0] += 1.0f;
+        break;
+    }
+    case StepKind::LayerNorm:
+        ops::layerNormForward(layerNormGeometry(a, dims, m_n), {static_cast<float>(argFloat(a, "eps"))}, data(x),
+                              param(s.weight), param(s.bias), y, m_saved.data() + s.savedOffset);
+        break;
+    case StepKind::ReLU: ops::reluForward(data(x), y, elements); break;
+    case StepKind::LeakyReLU:
+        ops::leakyReluForward(data(x), y, elements, {static_cast<float>(argFloat(a, "negative_slope"))});
+        break;
+    case StepKind::GELU:
+        ops::geluForward(data(x), y, elements,
+                         {a["approximate"] == "tanh" ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
+        break;
+    case StepKind::Tanh: ops::tanhForward(data(x), y, elements); break;
+    case StepKind::Sigmoid: ops::sigmoidForward(data(x), y, elements); break;
+    case StepKind::Softmax: ops::softmaxForward(data(x), y, softmaxGeometry(a, dims, m_n)); break;
+    case StepKind::LogSoftmax: ops::logSoftmaxForward(data(x), y, softmaxGeometry(a, dims, m_n)); break;
+    case StepKind::MaxPool2d:
+        ops::maxPool2dForward(maxPoolGeometry(a, dims, m_n), data(x), y, m_argmax.data() + s.savedOffset);
+        break;
+    case StepKind::AvgPool2d: ops::avgPool2dForward(avgPoolGeometry(a, dims, m_n), data(x), y); break;
+    case StepKind::AdaptiveAvgPool2d: ops::adaptiveAvgPool2dForward(adaptiveGeometry(a, dims, m_n), data(x), y); break;
+    case StepKind::Copy: ops::identityForward(data(x), y, elements); break;
+    case StepKind::Dropout: {
+        const ops::DropoutParams p{static_cast<float>(argFloat(a, "p")), m_training};
+        ops::dropoutForward(data(x), y, m_saved.data() + s.savedOffset, elements, p, m_rng);
+        break;
+    }
+    case StepKind::Add:
+        ops::addForward(data(s.in[0]), data(s.in[1]), y, elements);
+        for (size_t i = 2; i < s.in.size(); ++i) ops::addForward(y, data(s.in[i]), y, elements);
+        break;
+    case StepKind::Concat: {
+        const size_t d = static_cast<size_t>(normalizeDim(argInt(a, "dim"), static_cast<Index>(dims.size())));
+        ops::ConcatGeometry g{product(dims, 0, d, m_n), {}, product(dims, d + 1, dims.size(), m_n)};
+        std::vector<const float*> inputs;
+        for (int v : s.in) {
+            g.sizes.push_back(m_values[static_cast<size_t>(v)].dims[d]);
+            inputs.push_back(data(v));
+        }
+        ops::concatForward(inputs, y, g);
+        break;
+    }
+    }
+}
+
+void Plan::runBackward(const Step& s) {
+    const int x = s.in.front();
+    const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
+    const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
+    const float* dy = grad(s.out);
+    auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].needsGrad ? grad(v) : nullptr; };
+    float* dx = gradIn(x);
+    auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
+    const Json& a = s.args;
+    switch (s.kind) {
+    case StepKind::Linear:
+        ops::linearBackward({product(dims, 0, dims.size() - 1, m_n), dims.back(), argInt(a, "out_features")}, data(x),
+                            param(s.weight), dy, dx, s.weightGrad, s.biasGrad);
+        break;
+    case StepKind::Conv2d:
+        ops::conv2dBackward(convGeometry(a, dims, m_n), data(x), param(s.weight), dy, dx, s.weightGrad, s.biasGrad,
+                            m_scratch.data(), static_cast<Index>(m_scratch.size()));
+        break;
+    case StepKind::BatchNorm:
+        ops::batchNormBackward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, batchNormParams(a, m_training),
+                               data(x), param(s.weight), m_saved.data() + s.savedOffset, dy, dx, s.weightGrad,
+                               s.biasGrad);
+        break;
+    case StepKind::LayerNorm:
+        ops::layerNormBackward(layerNormGeometry(a, dims, m_n), data(x), param(s.weight),
+                               m_saved.data() + s.savedOffset, dy, dx, s.weightGrad, s.biasGrad);
+        break;
+    case StepKind::ReLU: if (dx) ops::reluBackward(data(s.out), dy, dx, elements); break;
+    case StepKind::LeakyReLU:
+        if (dx) ops::leakyReluBackward(data(x), dy, dx, elements, {static_cast<float>(argFloat(a, "negative_slope"))});
+        break;
+    case StepKind::GELU:
+        if (dx)
+            ops::geluBackward(data(x), dy, dx, elements,
+                              {a["approximate"] == "tanh" ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
+        break;
+    case StepKind::Tanh: if (dx) ops::tanhBackward(data(s.out), dy, dx, elements); break;
+    case StepKind::Sigmoid: if (dx) ops::sigmoidBackward(data(s.out), dy, dx, elements); break;
+    case StepKind::Softmax: if (dx) ops::softmaxBackward(data(s.out), dy, dx, softmaxGeometry(a, dims, m_n)); break;
+    case StepKind::LogSoftmax:
+        if (dx) ops::logSoftmaxBackward(data(s.out), dy, dx, softmaxGeometry(a, dims, m_n));
+        break;
+    case StepKind::MaxPool2d:
+        if (dx) ops::maxPool2dBackward(maxPoolGeometry(a, dims, m_n), m_argmax.data() + s.savedOffset, dy, dx);
+        break;
+    case StepKind::AvgPool2d: if (dx) ops::avgPool2dBackward(avgPoolGeometry(a, dims, m_n), dy, dx); break;
+    case StepKind::AdaptiveAvgPool2d:
+        if (dx) ops::adaptiveAvgPool2dBackward(adaptiveGeometry(a, dims, m_n), dy, dx);
+        break;
+    case StepKind::Copy: if (dx) ops::identityBackward(dy, dx, elements); break;
+    case StepKind::Dropout:
+        if (dx)
+            ops::dropoutBackward(dy, m_saved.data() + s.savedOffset, dx, elements,
+                                 {static_cast<float>(argFloat(a, "p")), m_training});
+        break;
+    case StepKind::Add:
+        for (int v : s.in)
+            if (float* d = gradIn(v)) ops::identityBackward(dy, d, elements);
+        break;
+    case StepKind::Concat: {
+        const size_t d = static_cast<size_t>(normalizeDim(argInt(a, "dim"), static_cast<Index>(dims.size())));
+        ops::ConcatGeometry g{product(dims, 0, d, m_n), {}, product(dims, d + 1, dims.size(), m_n)};
+        std::vector<float*> dxs;
+        for (int v : s.in) {
+            g.sizes.push_back(m_values[static_cast<size_t>(v)].dims[d]);
+            dxs.push_back(gradIn(v));
+        }
+        ops::concatBackward(dy, dxs, g);
+        break;
+    }
+    }
+}
+
+std::string Plan::firstNonFinite(Index n) {
+    for (const StoredTensor& t : m_store.tensors())
+        for (float v : t.value)
+            if (!std::isfinite(v)) return "parameter " + t.name + " is not finite";
+    for (const Port& p : m_inputs) {
+        if (p.value < 0) continue;
+        const float* d = data(p.value);
+        for (Index i = 0; i < n * m_values[static_cast<size_t>(p.value)].perSample; ++i)
+            if (!std::isfinite(d[i])) return "input '" + p.name + "' is not finite";
+    }
+    m_n = n;
+    for (const Step& s : m_steps) {
+        if (!active(s)) continue;
+        runForward(s);
+        const float* y = data(s.out);
+        const Index count = rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample;
+        for (Index i = 0; i < count; ++i)
+            if (!std::isfinite(y[i])) return "the output of " + s.label + " is not finite";
+    }
+    return "every op's output is finite; the loss itself overflowed";
+}
+
+} // namespace ml

@@ -1,0 +1,157 @@
+#pragma once
+// A compiled model: the forward graph flattened into a list of op calls in
+// topological order over buffers allocated once (build, then compute, as
+// ggml does). Backward walks the same list in reverse; every gradient is
+// accumulated, so a module called at several places, or a value read by
+// several ops, gets the sum.
+//
+//   Analysis a = analyze(doc);               // must be ok()
+//   ParameterStore store(a.tree); store.initialize(a.tree, seed);
+//   Plan plan(doc, a, store, /*maxBatch*/ 64);
+//   plan.setInput(0, x); plan.setIndexInput(1, task);   // per call
+//   plan.forward(n); ... write dL/dy into plan.outputGrad(0) ...; plan.backward();
+#include "exec/ParameterStore.h"
+#include "model/Definition.h"
+#include "shape/Analysis.h"
+#include "train/Random.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ml {
+
+enum class StepKind {
+    Linear, Conv2d, BatchNorm, LayerNorm, ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Softmax, LogSoftmax,
+    MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Copy /* Flatten, Identity, flatten op, select */, Dropout, Add, Concat,
+};
+
+// One place where a parameter is used: a step of the plan. Its gradient is
+// kept apart (for the diagnostics) when the parameter is used more than once.
+struct ParameterUse {
+    int parameter;       // index into the ParameterStore
+    int step;
+    std::string label;   // the call chain that leads to the step, e.g. "ea > encoder.0"
+    std::vector<float> grad;
+};
+
+class Plan {
+public:
+    Plan(const ModelDocument& doc, const Analysis& analysis, ParameterStore& store, Index maxBatch,
+         std::uint64_t seed = 0);
+
+    Index maxBatch() const { return m_maxBatch; }
+    void setTraining(bool training) { m_training = training; }
+    bool isTraining() const { return m_training; }
+
+    // Model inputs, in the order of the top block's inputs.
+    int inputCount() const { return static_cast<int>(m_inputs.size()); }
+    const std::string& inputName(int i) const { return m_inputs.at(static_cast<size_t>(i)).name; }
+    bool inputIsIndex(int i) const { return m_inputs.at(static_cast<size_t>(i)).value < 0; }
+    std::vector<Index> inputShape(int i) const; // per sample, batch excluded
+    // [n, ...] float data for input i; copied into the plan.
+    void setInput(int i, const float* data, Index n);
+    // A runtime index (task_index); throws ml::Error if out of range for its list.
+    void setIndexInput(int i, Index value);
+    Index indexInput(int i) const { return m_indexValues.at(static_cast<size_t>(i)); }
+
+    int outputCount() const { return static_cast<int>(m_outputs.size()); }
+    const std::string& outputName(int o) const { return m_outputs.at(static_cast<size_t>(o)).name; }
+    // The output for the current index inputs: per-sample shape and data [n, ...].
+    std::vector<Index> outputShape(int o) const;
+    const float* output(int o) const;
+    float* outputGrad(int o); // dL/doutput, accumulate into it after forward()
+
+    void forward(Index n);
+    void backward(); // zeroes activation gradients first; accumulates into the store's grads
+
+    // Where each parameter is used; uses of one parameter sum to its gradient.
+    const std::vector<ParameterUse>& parameterUses() const { return m_uses; }
+    // After a non-finite loss: re-runs forward checking every op; names the first bad one.
+    std::string firstNonFinite(Index n);
+    // Activation values and gradients, in floats (for the README's memory notes).
+    Index arenaFloats() const { return static_cast<Index>(m_data.size() + m_grad.size()); }
+    int stepCount() const { return static_cast<int>(m_steps.size()); }
+
+private:
+    struct Value {
+        std::vector<Index> dims; // dims[0] == kBatch when batched
+        Index perSample = 0;     // elements per sample (or in all, when not batched)
+        Index offset = 0;        // into m_data and m_grad
+        bool needsGrad = true;
+    };
+    struct Step {
+        StepKind kind;
+        std::string label;       // module path or "Block node 'id' (op)"
+        Json args;
+        std::vector<int> in;
+        int out = -1;
+        int weight = -1, bias = -1, runningMean = -1, runningVar = -1, batchesTracked = -1;
+        float* weightGrad = nullptr; // the store's grad, or a ParameterUse's when shared
+        float* biasGrad = nullptr;
+        std::string chain;           // the call chain that reaches it, for ParameterUse labels
+        Index savedOffset = 0;       // into m_saved (floats) / m_argmax (ints)
+        int guardInput = -1;         // run only when m_indexValues[guardInput] == guardValue
+        Index guardValue = 0;
+    };
+    // What a compiled port holds: a value, an index input, or (after a
+    // runtime select whose items differ in shape) one value per index.
+    struct Ref {
+        int value = -1;
+        int indexInput = -1;
+        std::vector<int> choices;
+        bool isIndex() const { return value < 0 && choices.empty() && indexInput >= 0; }
+        bool isVarying() const { return !choices.empty(); }
+    };
+    struct Port {
+        std::string name;
+        int value = -1;                  // float input; -1 for an index input
+        Index listSize = 0;              // index inputs: the size of the list it selects from
+    };
+    struct OutputPort {
+        std::string name;
+        int value = -1;                  // fixed output
+        int indexInput = -1;             // varying output: value chosen by this index input
+        std::vector<int> choices;
+    };
+
+    const ModelDocument& m_doc;
+    const Analysis& m_analysis;
+    ParameterStore& m_store;
+    Index m_maxBatch;
+    Index m_n = 0;
+    bool m_training = true;
+    Random m_rng;
+    std::vector<Value> m_values;
+    std::vector<Step> m_steps;
+    std::vector<Port> m_inputs;
+    std::vector<OutputPort> m_outputs;
+    std::vector<Index> m_indexValues;
+    std::vector<ParameterUse> m_uses;
+    std::vector<float> m_data, m_grad, m_saved, m_scratch;
+    std::vector<std::int32_t> m_argmax;
+    Index m_savedFloats = 0, m_argmaxInts = 0, m_scratchFloats = 0;
+
+    // compile
+    int newValue(const TensorType& type);
+    std::vector<Ref> compileCall(InstanceId id, const std::vector<Ref>& inputs, const std::string& chain,
+                                 int guardInput, Index guardValue);
+    std::vector<Ref> compileBlock(InstanceId id, const std::vector<Ref>& inputs, const std::string& chain,
+                                  int guardInput, Index guardValue);
+    Ref compileLayer(InstanceId id, const Ref& input, const std::string& chain, int guardInput, Index guardValue);
+    int fixedValue(const Ref& r, const std::string& where) const; // throws for index/varying refs
+    int addStep(Step step, const TensorType& outType);
+    void finishCompile();
+    TensorType typeOf(int value) const;
+
+    // run
+    float* data(int value) { return m_data.data() + m_values[static_cast<size_t>(value)].offset; }
+    float* grad(int value) { return m_grad.data() + m_values[static_cast<size_t>(value)].offset; }
+    Index rows(int value) const; // n for batched values, else 1
+    bool active(const Step& s) const { return s.guardInput < 0 || m_indexValues[static_cast<size_t>(s.guardInput)] == s.guardValue; }
+    void runForward(const Step& s);
+    void runBackward(const Step& s);
+    int outputValue(int o) const;
+};
+
+} // namespace ml

@@ -1,0 +1,119 @@
+#include "train/Objective.h"
+
+#include "core/Error.h"
+#include "train/Loss.h"
+
+#include <algorithm>
+
+namespace ml {
+
+const char* lossKindName(LossKind kind) {
+    switch (kind) {
+    case LossKind::CrossEntropy: return "cross_entropy";
+    case LossKind::Mse: return "mse";
+    case LossKind::BceWithLogits: return "bce_with_logits";
+    }
+    return "?";
+}
+
+LossKind lossKindFromName(const std::string& name) {
+    for (LossKind k : {LossKind::CrossEntropy, LossKind::Mse, LossKind::BceWithLogits})
+        if (name == lossKindName(k)) return k;
+    throw Error("unknown loss '" + name + "'; the losses are cross_entropy, mse and bce_with_logits");
+}
+
+std::string Objective::label() const {
+    std::string s = output;
+    if (!indexValues.empty()) {
+        s += "[";
+        for (size_t i = 0; i < indexValues.size(); ++i)
+            s += (i ? ", " : "") + indexValues[i].first + "=" + std::to_string(indexValues[i].second);
+        s += "]";
+    }
+    return s + " " + lossKindName(loss) + " vs " + target;
+}
+
+std::vector<std::vector<int>> objectiveGroups(const std::vector<Objective>& objectives) {
+    std::vector<std::vector<int>> groups;
+    for (size_t i = 0; i < objectives.size(); ++i) {
+        auto same = std::find_if(groups.begin(), groups.end(), [&](const std::vector<int>& g) {
+            return objectives[static_cast<size_t>(g.front())].indexValues == objectives[i].indexValues;
+        });
+        if (same == groups.end()) groups.push_back({static_cast<int>(i)});
+        else same->push_back(static_cast<int>(i));
+    }
+    return groups;
+}
+
+namespace {
+
+int findOutput(const Plan& plan, const std::string& name) {
+    for (int o = 0; o < plan.outputCount(); ++o)
+        if (plan.outputName(o) == name) return o;
+    throw Error("the model has no output '" + name + "'");
+}
+
+int findInput(const Plan& plan, const std::string& name) {
+    for (int i = 0; i < plan.inputCount(); ++i)
+        if (plan.inputName(i) == name) return i;
+    throw Error("the model has no input '" + name + "'");
+}
+
+} // namespace
+
+std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objective>& objectives,
+                                           const std::vector<int>& which, const BatchView& batch, bool backward) {
+    std::vector<ObjectiveResult> results(objectives.size());
+    for (int i = 0; i < plan.inputCount(); ++i)
+        if (!plan.inputIsIndex(i)) plan.setInput(i, batch.inputs.at(static_cast<size_t>(i)), batch.n);
+    for (const std::vector<int>& group : objectiveGroups(objectives)) {
+        std::vector<int> active;
+        for (int k : group)
+            if (std::find(which.begin(), which.end(), k) != which.end()) active.push_back(k);
+        if (active.empty()) continue;
+        for (const auto& [name, value] : objectives[static_cast<size_t>(active.front())].indexValues)
+            plan.setIndexInput(findInput(plan, name), value);
+        plan.forward(batch.n);
+        for (int k : active) {
+            const Objective& obj = objectives[static_cast<size_t>(k)];
+            const int o = findOutput(plan, obj.output);
+            const std::vector<Index> shape = plan.outputShape(o);
+            Index width = 1;
+            for (Index d : shape) width *= d;
+            const float* y = plan.output(o);
+            float* dy = backward ? plan.outputGrad(o) : nullptr;
+            ObjectiveResult& r = results[static_cast<size_t>(k)];
+            if (obj.loss == LossKind::CrossEntropy) {
+                const auto t = batch.classes.find(obj.target);
+                if (t == batch.classes.end())
+                    throw Error(obj.label() + ": cross-entropy needs class labels, and the dataset has no class target '" +
+                                obj.target + "'");
+                if (shape.size() != 1)
+                    throw Error(obj.label() + ": cross-entropy needs an output of [N, classes], not [N, ...] of rank " +
+                                std::to_string(shape.size() + 1));
+                r.loss = crossEntropyLoss(y, t->second, batch.n, width, dy, obj.weight);
+                for (Index i = 0; i < batch.n; ++i) {
+                    const float* row = y + i * width;
+                    r.correct += (std::max_element(row, row + width) - row) == t->second[i];
+                }
+                r.count = batch.n;
+            } else {
+                const auto t = batch.values.find(obj.target);
+                if (t == batch.values.end())
+                    throw Error(obj.label() + ": " + lossKindName(obj.loss) + " needs real-valued targets, and the dataset has "
+                                "no value target '" + obj.target + "'");
+                const Index n = batch.n * width;
+                r.loss = obj.loss == LossKind::Mse ? mseLoss(y, t->second, n, dy, obj.weight)
+                                                   : bceWithLogitsLoss(y, t->second, n, dy, obj.weight);
+                if (obj.loss == LossKind::BceWithLogits) {
+                    for (Index i = 0; i < n; ++i) r.correct += (y[i] > 0.0f) == (t->second[i] > 0.5f);
+                    r.count = n;
+                }
+            }
+        }
+        if (backward) plan.backward();
+    }
+    return results;
+}
+
+} // namespace ml

@@ -1,0 +1,58 @@
+#pragma once
+// What a training step optimizes: one or more objectives, each a loss on
+// one model output against one dataset target, with a weight, and (for a
+// model with a runtime index such as task_index) the index values to run
+// the model with. Objectives that share index values share one forward.
+//
+// The multi-task example trains jointly with three objectives:
+//   {output y, task_index 0, cross-entropy vs task0}, {y, 1, CE vs task1},
+//   {y, 2, MSE vs task2}; a step runs the model three times and backpropagates
+// each loss (the gradient of the sum is the sum of the gradients).
+#include "exec/Plan.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ml {
+
+enum class LossKind { CrossEntropy, Mse, BceWithLogits };
+const char* lossKindName(LossKind kind);         // "cross_entropy", "mse", "bce_with_logits"
+LossKind lossKindFromName(const std::string& name); // throws ml::Error listing the choices
+
+struct Objective {
+    std::string output;                                   // model output name
+    std::vector<std::pair<std::string, Index>> indexValues; // index inputs for this objective
+    LossKind loss = LossKind::CrossEntropy;
+    std::string target;                                   // dataset target name
+    float weight = 1.0f;
+
+    std::string label() const; // "y[task_index=0] cross_entropy vs task0"
+};
+
+// One batch as the plan reads it: per plan input (null for index inputs) the
+// [n, ...] floats, and per target name its classes or values.
+struct BatchView {
+    Index n = 0;
+    std::vector<const float*> inputs;
+    std::map<std::string, const std::int64_t*> classes;
+    std::map<std::string, const float*> values;
+};
+
+struct ObjectiveResult {
+    double loss = 0.0;   // mean over the batch, before weighting
+    Index correct = 0;   // classification objectives: argmax == target
+    Index count = 0;
+};
+
+// Runs forward (and backward when `backward`) for the given objectives,
+// grouped by index values. Parameter gradients accumulate in the plan's store.
+// Throws ml::Error for a target that does not fit its output.
+std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objective>& objectives,
+                                           const std::vector<int>& which, const BatchView& batch, bool backward);
+
+// Groups of objectives that share index values, in first-appearance order.
+std::vector<std::vector<int>> objectiveGroups(const std::vector<Objective>& objectives);
+
+} // namespace ml
