@@ -50,9 +50,11 @@ public:
         f.current = escapePointer(k);
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-        return false; // reported by the real parse, with line and column
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+        errorByte = position; // reported by the real parse, with line and column
+        return false;
     }
+    std::size_t errorByte = 0;
 
 private:
     struct Frame {
@@ -384,8 +386,8 @@ ModelDocument parseModel(const std::string& text, const std::string& source, con
         throw ModelFileError(source, {"the file is " + std::to_string(text.size()) + " bytes, more than the limit of " +
                                       std::to_string(limits.maxBytes)});
     Json root;
+    PreflightHandler preflight(limits.maxDepth);
     try {
-        PreflightHandler preflight(limits.maxDepth);
         Json::sax_parse(text, &preflight, nlohmann::detail::input_format_t::json, false);
         if (!preflight.problem.empty()) throw ModelFileError(source, {preflight.problem});
         // Syntax errors are left to the DOM parser, which reports the byte position.
@@ -395,6 +397,13 @@ ModelDocument parseModel(const std::string& text, const std::string& source, con
         const size_t colon = what.find("syntax error");
         throw ModelFileError(source, {"not valid JSON at " + lineAndColumn(text, e.byte > 0 ? e.byte - 1 : 0) + ": " +
                                       (colon != std::string::npos ? what.substr(colon) : what)});
+    } catch (const Json::exception& e) {
+        // A number too large for a double (1e400) is an out_of_range, not a parse_error.
+        std::string what = e.what();
+        const size_t bracket = what.find("] ");
+        throw ModelFileError(source, {"not valid JSON at " +
+                                      lineAndColumn(text, preflight.errorByte > 0 ? preflight.errorByte - 1 : 0) +
+                                      ": " + (bracket != std::string::npos ? what.substr(bracket + 2) : what)});
     }
     Reader reader(limits);
     ModelDocument doc = reader.read(root);
