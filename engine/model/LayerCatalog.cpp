@@ -47,10 +47,10 @@ std::vector<LayerType> makeLayerTypes() {
     t.push_back({"Softmax", "Activation", "exp(x) / sum(exp(x)) along dim.", {dimension("dim", -1)}});
     t.push_back({"LogSoftmax", "Activation", "log(softmax(x)) along dim.", {dimension("dim", -1)}});
     t.push_back({"MaxPool2d", "Pooling", "Maximum over sliding windows of [N, C, H, W].",
-                 {required("kernel_size", P), optional("stride", ArgKind::OptionalIntPair, Json()),
+                 {required("kernel_size", P), optional("stride", ArgKind::OptionalIntPair, Json(), true),
                   optional("padding", P, 0), optional("dilation", P, 1, true), optional("ceil_mode", B, false)}});
     t.push_back({"AvgPool2d", "Pooling", "Mean over sliding windows of [N, C, H, W].",
-                 {required("kernel_size", P), optional("stride", ArgKind::OptionalIntPair, Json()),
+                 {required("kernel_size", P), optional("stride", ArgKind::OptionalIntPair, Json(), true),
                   optional("padding", P, 0), optional("ceil_mode", B, false),
                   optional("count_include_pad", B, true)}});
     t.push_back({"AdaptiveAvgPool2d", "Pooling", "Mean over windows that give a fixed output size.",

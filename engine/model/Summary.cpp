@@ -61,6 +61,7 @@ std::string outputShape(const ModuleInstance& m) {
 // Instances registered under more than one name, with those names.
 std::map<InstanceId, std::vector<std::string>> registeredNames(const ModuleTree& tree) {
     std::map<InstanceId, std::vector<std::string>> names;
+    if (tree.instances.empty()) return names; // no model (e.g. "model" names no definition)
     std::function<void(InstanceId, const std::string&)> walk = [&](InstanceId id, const std::string& path) {
         auto& list = names[id];
         list.push_back(path);
@@ -77,6 +78,10 @@ std::string moduleRepr(const ModuleInstance& m) {
     const Json& a = m.args;
     const std::string& t = m.type;
     if (m.kind != ModuleKind::Layer) return t;
+    // An argument that failed its check (diagnosed) is absent: show nothing rather than read it.
+    if (const LayerType* type = findLayerType(t))
+        for (const ArgSpec& spec : type->args)
+            if (!spec.inferable && !a.contains(spec.name)) return t + "(invalid arguments)";
     if (t == "Linear")
         return t + "(in_features=" + arg(m, "in_features") + ", out_features=" + arg(m, "out_features") +
                ", bias=" + pyBool(a["bias"]) + ")";

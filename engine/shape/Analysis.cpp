@@ -43,7 +43,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
 // " (did you mean 'Linear'?)" when a candidate is close, else "".
 std::string didYouMean(const std::string& word, const std::vector<std::string>& candidates) {
     std::string best;
-    size_t bestDistance = std::max<size_t>(2, word.size() / 3) + 1;
+    // Within a third of the word (at least 2 edits), and never every letter ('h' is not a typo of 'x').
+    size_t bestDistance = std::min(std::max<size_t>(2, word.size() / 3) + 1, word.size());
     for (const std::string& c : candidates) {
         const size_t d = editDistance(word, c);
         if (d < bestDistance) {
@@ -99,6 +100,7 @@ private:
     std::map<const BlockDef*, GraphInfo> m_graphs;
     Index m_parameterTotal = 0;
     bool m_capReported = false;
+    bool m_graphBroken = false; // some block's graph could not run: "never called" would mislead
 
     ModuleInstance& inst(InstanceId id) { return m_out.tree.at(id); }
     std::string displayPath(InstanceId id) {
@@ -599,6 +601,10 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                 calledChildren.insert(c->spec.sameAs);
                 c = def.findChild(c->spec.sameAs);
             }
+            if (!c && def.findChild(n.call)) {
+                ok = false; // a child whose same_as names nothing: reported where it is registered
+                continue;
+            }
             if (!c) {
                 std::vector<std::string> names;
                 for (const NamedSpec& s : def.children) names.push_back(s.name);
@@ -671,7 +677,8 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
             fail("input-count", where,
                  (n.isCall() ? "the call of '" + n.call + "'" : "op " + n.op) + " takes " + expected + " input" +
                      (expected == "1" ? "" : "s") + " but is given " + str(count) + ".",
-                 count > maxInputs ? "remove the extra wire." : "connect the missing input.", n.id, n.pointer + "/in");
+                 maxInputs >= 0 && count > maxInputs ? "remove the extra wire." : "connect the missing input.", n.id,
+                 n.pointer + "/in");
             continue;
         }
         for (Index k = 0; k < count; ++k) {
@@ -696,7 +703,10 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
         }
         g.outputs.push_back(src);
     }
-    if (!ok) return g;
+    if (!ok) {
+        m_graphBroken = true;
+        return g;
+    }
 
     // Topological order (Kahn); what remains lies on or after a cycle.
     const size_t n = def.nodes.size();
@@ -749,6 +759,7 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
         const Node& first = def.nodes[static_cast<size_t>(walk.back())];
         fail("cycle", "node '" + first.id + "'", "the forward graph of " + def.name + " has a cycle: " + chain + ".",
              "remove one of these wires; a forward pass must not feed a node its own output.", first.id, first.pointer);
+        m_graphBroken = true;
         return g;
     }
 
@@ -1004,12 +1015,16 @@ std::vector<TensorType> Analyzer::runBlock(InstanceId id, const std::vector<Tens
                 if (list.callCount == 1) list.inputTypes = in;
                 const std::vector<ChildRef> items = list.children;
                 const Index size = static_cast<Index>(items.size());
+                const Index k = n.constIndex ? (*n.constIndex < 0 ? *n.constIndex + size : *n.constIndex) : 0;
                 if (n.listUse == ListUse::Chain) {
                     std::vector<TensorType> x = in;
                     for (const ChildRef& item : items) x = callInstance(item.id, x, site);
                     out = x;
+                } else if (k < 0 || k >= size) {
+                    // Fewer items were made than the file lists (a bad same_as, or
+                    // nesting too deep): already reported; never index past the end.
+                    out = {TensorType::unknown()};
                 } else if (n.constIndex) {
-                    const Index k = *n.constIndex < 0 ? *n.constIndex + size : *n.constIndex;
                     out = callInstance(items[static_cast<size_t>(k)].id, in, site);
                 } else {
                     // Runtime index: every item may run; the result lists each item's shape.
@@ -1054,6 +1069,7 @@ std::vector<TensorType> Analyzer::runBlock(InstanceId id, const std::vector<Tens
 void Analyzer::finish() {
     // Layers whose inferable arguments no call could settle.
     for (const ModuleInstance& m : m_out.tree.instances) {
+        if (m_graphBroken) break;
         if (m.kind != ModuleKind::Layer || m.argsComplete || !findLayerType(m.type) || m.callCount > 0) continue;
         const LayerType* type = findLayerType(m.type);
         bool onlyInferableMissing = true;
