@@ -35,5 +35,8 @@ private:
 
 int runValidate(const std::vector<std::string>& argv);
 int runSummary(const std::vector<std::string>& argv);
+int runTrain(const std::vector<std::string>& argv);
+int runPredict(const std::vector<std::string>& argv);
+int runBench(const std::vector<std::string>& argv);
 
 } // namespace ml::cli

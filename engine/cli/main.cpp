@@ -15,10 +15,23 @@ Commands:
   validate FILE...            check models; exit 0 only when all are valid
   summary FILE [--json]       module tree with shapes, parameter counts and sharing
 
+  train FILE [options]        train on a dataset; progress, per-epoch validation
+      --dataset NAME|PATH     spirals, moons, circles, xor, blobs, multitask, images,
+                              pairs, fashion-mnist, mnist, an IDX folder or a .csv
+      --epochs N --batch B --optimizer sgd|adam|adamw --lr X --momentum M
+      --weight-decay W --seed S --threads T --schedule joint|round_robin
+      --max-steps N --validation F --clip NORM --target COLUMN (for .csv)
+      --log FILE.jsonl        every report as one JSON line
+      --save W.safetensors    the trained weights, under PyTorch's state_dict names
+      --checkpoint FILE --resume FILE   weights + optimizer state
+  predict FILE --weights W.safetensors --input X.safetensors -o Y.safetensors
+                              forward pass in eval mode; tensors named as the
+                              model's inputs and outputs
+  bench FILE --batch B --steps N --threads T [--warmup W] [--json]
+                              time full training steps (SGD with momentum)
+
 Options for validate and summary:
   --max-parameters N          refuse models with more parameters (default 1000000000)
-
-Run 'modulelab-cli COMMAND --help' is not needed: every error says what to fix.
 )";
 
 } // namespace
@@ -28,6 +41,9 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands{
         {"validate", runValidate},
         {"summary", runSummary},
+        {"train", runTrain},
+        {"predict", runPredict},
+        {"bench", runBench},
     };
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << kUsageText;

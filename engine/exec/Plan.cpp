@@ -406,6 +406,7 @@ void Plan::finishCompile() {
         for (int p : {m_steps[i].weight, m_steps[i].bias})
             if (p >= 0 && useCount[p] > 1)
                 m_uses.push_back({p, static_cast<int>(i), m_steps[i].chain,
+                                  std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f),
                                   std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f)});
     }
     for (size_t i = 0; i < m_steps.size(); ++i) {
@@ -413,7 +414,7 @@ void Plan::finishCompile() {
         auto gradOf = [&](int p) -> float* {
             if (p < 0) return nullptr;
             for (ParameterUse& u : m_uses)
-                if (u.parameter == p && u.step == static_cast<int>(i)) return u.grad.data();
+                if (u.parameter == p && u.step == static_cast<int>(i)) return u.scratch.data();
             return m_store.at(p).grad.data();
         };
         s.weightGrad = gradOf(s.weight);
@@ -479,13 +480,21 @@ void Plan::forward(Index n) {
 }
 
 void Plan::backward() {
-    for (ParameterUse& u : m_uses) std::fill(u.grad.begin(), u.grad.end(), 0.0f);
+    for (ParameterUse& u : m_uses) std::fill(u.scratch.begin(), u.scratch.end(), 0.0f);
     for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it)
         if (active(*it)) runBackward(*it);
-    for (const ParameterUse& u : m_uses) {
+    for (ParameterUse& u : m_uses) {
         std::vector<float>& g = m_store.at(u.parameter).grad;
-        for (size_t i = 0; i < g.size(); ++i) g[i] += u.grad[i];
+        for (size_t i = 0; i < g.size(); ++i) {
+            g[i] += u.scratch[i];
+            u.grad[i] += u.scratch[i];
+        }
     }
+}
+
+void Plan::zeroGrad() {
+    m_store.zeroGrad();
+    for (ParameterUse& u : m_uses) std::fill(u.grad.begin(), u.grad.end(), 0.0f);
 }
 
 void Plan::runForward(const Step& s) {
@@ -628,6 +637,22 @@ void Plan::runBackward(const Step& s) {
         break;
     }
     }
+}
+
+double Plan::forwardMultiplyAdds(Index n) const {
+    double total = 0;
+    for (const Step& s : m_steps) {
+        const std::vector<Index>& in = m_values[static_cast<size_t>(s.in.front())].dims;
+        const std::vector<Index>& out = m_values[static_cast<size_t>(s.out)].dims;
+        if (s.kind == StepKind::Linear) {
+            total += double(product(in, 0, in.size() - 1, n)) * double(in.back()) * double(out.back());
+        } else if (s.kind == StepKind::Conv2d) {
+            const auto [kh, kw] = argPair(s.args, "kernel_size");
+            total += double(n) * double(out[1]) * double(out[2]) * double(out[3]) *
+                     double(in[1] / argInt(s.args, "groups")) * double(kh * kw);
+        }
+    }
+    return total;
 }
 
 std::string Plan::firstNonFinite(Index n) {

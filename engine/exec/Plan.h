@@ -29,10 +29,11 @@ enum class StepKind {
 // One place where a parameter is used: a step of the plan. Its gradient is
 // kept apart (for the diagnostics) when the parameter is used more than once.
 struct ParameterUse {
-    int parameter;       // index into the ParameterStore
+    int parameter;              // index into the ParameterStore
     int step;
-    std::string label;   // the call chain that leads to the step, e.g. "ea > encoder.0"
-    std::vector<float> grad;
+    std::string label;          // the call chain that leads to the step, e.g. "ea > encoder.0"
+    std::vector<float> grad;    // this use's gradient since the last zeroGrad()
+    std::vector<float> scratch; // this use's gradient in the current backward()
 };
 
 class Plan {
@@ -63,7 +64,8 @@ public:
     float* outputGrad(int o); // dL/doutput, accumulate into it after forward()
 
     void forward(Index n);
-    void backward(); // zeroes activation gradients first; accumulates into the store's grads
+    void backward();  // accumulates into the store's grads (and each shared parameter's per-use grads)
+    void zeroGrad();  // zeroes the store's parameter grads and the per-use grads
 
     // Where each parameter is used; uses of one parameter sum to its gradient.
     const std::vector<ParameterUse>& parameterUses() const { return m_uses; }
@@ -72,6 +74,9 @@ public:
     // Activation values and gradients, in floats (for the README's memory notes).
     Index arenaFloats() const { return static_cast<Index>(m_data.size() + m_grad.size()); }
     int stepCount() const { return static_cast<int>(m_steps.size()); }
+    // Multiply-adds of one forward pass of `n` samples (Linear and Conv2d),
+    // with every index value's branch counted once: what FLOP rates are quoted from.
+    double forwardMultiplyAdds(Index n) const;
 
 private:
     struct Value {

@@ -1,0 +1,322 @@
+// train, predict and bench: the engine's training side from the shell.
+#include "cli/Cli.h"
+#include "core/Error.h"
+#include "exec/Threads.h"
+#include "io/ModelJson.h"
+#include "io/Weights.h"
+#include "train/Trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace ml::cli {
+
+namespace {
+
+std::string percent(double x) {
+    if (!std::isfinite(x)) return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * x);
+    return buf;
+}
+
+std::string fixed(double x, int digits = 4) {
+    if (!std::isfinite(x)) return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+    return buf;
+}
+
+double peakRssMb() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+    return 0.0;
+}
+
+TrainingConfig configFrom(const ModelDocument& doc, const Args& args) {
+    TrainingConfig c = readTrainingConfig(doc.training);
+    c.dataset = args.value("dataset", c.dataset.empty() ? defaultDatasetFor(doc) : c.dataset);
+    c.epochs = args.integer("epochs", c.epochs, 1, 1'000'000);
+    c.batchSize = args.integer("batch", c.batchSize, 1, 1 << 20);
+    c.maxSteps = args.integer("max-steps", c.maxSteps, 0, Index(1) << 40);
+    c.seed = static_cast<std::uint64_t>(args.integer("seed", static_cast<long long>(c.seed), 0, Index(1) << 62));
+    c.threads = static_cast<int>(args.integer("threads", c.threads, 0, 256));
+    c.validationFraction = args.number("validation", c.validationFraction, 0.0, 0.9);
+    c.diagnosticsEvery = args.integer("diagnostics-every", c.diagnosticsEvery, 1, 1'000'000);
+    c.clipGradNorm = args.number("clip", c.clipGradNorm, 0.0, 1e12);
+    if (const auto o = args.value("optimizer")) {
+        if (*o != "sgd" && *o != "adam" && *o != "adamw")
+            throw UsageError("--optimizer must be sgd, adam or adamw, got '" + *o + "'");
+        if (*o != c.optimizer.type) {
+            c.optimizer = OptimizerConfig{};
+            c.optimizer.type = *o;
+            c.optimizer.lr = *o == "sgd" ? 0.01 : 1e-3;
+            if (*o == "adamw") c.optimizer.weightDecay = 1e-2;
+        }
+    }
+    c.optimizer.lr = args.number("lr", c.optimizer.lr, 0.0, 1e6);
+    c.optimizer.momentum = args.number("momentum", c.optimizer.momentum, 0.0, 1.0);
+    c.optimizer.weightDecay = args.number("weight-decay", c.optimizer.weightDecay, 0.0, 1e6);
+    if (const auto s = args.value("schedule")) {
+        if (*s != "joint" && *s != "round_robin") throw UsageError("--schedule must be joint or round_robin");
+        c.roundRobin = *s == "round_robin";
+    }
+    if (const auto t = args.value("target")) c.csvTargets = {*t};
+    // Losses name dataset targets; a different dataset brings its own.
+    if (args.value("dataset") && doc.training.contains("dataset") && doc.training["dataset"] != *args.value("dataset"))
+        c.objectives.clear();
+    return c;
+}
+
+void printProgress(bool tty, const StepReport& r, Index epochs, Index stepsPerEpoch) {
+    if (tty) {
+        const int width = 24;
+        const int filled = static_cast<int>(r.epochFraction * width);
+        std::string bar(static_cast<size_t>(filled), '#');
+        bar.resize(width, '.');
+        std::cout << "\repoch " << r.epoch + 1 << "/" << epochs << " [" << bar << "] " << percent(r.epochFraction)
+                  << "  loss " << fixed(r.loss) << "  " << fixed(r.stepsPerSecond, 0) << " steps/s   " << std::flush;
+        return;
+    }
+    const Index every = std::max<Index>(1, stepsPerEpoch / 5);
+    if (r.step % every == 0)
+        std::cout << "epoch " << r.epoch + 1 << "/" << epochs << " step " << r.step << " (" << percent(r.epochFraction)
+                  << ")  loss " << fixed(r.loss) << "  lr " << r.lr << "  " << fixed(r.stepsPerSecond, 0)
+                  << " steps/s\n";
+}
+
+} // namespace
+
+int runTrain(const std::vector<std::string>& argv) {
+    const Args args(argv,
+                    {"dataset", "epochs", "batch", "optimizer", "lr", "momentum", "weight-decay", "seed", "threads",
+                     "log", "save", "checkpoint", "resume", "schedule", "target", "max-steps", "validation",
+                     "diagnostics-every", "clip"},
+                    {"quiet"});
+    if (args.positionals().size() != 1) throw UsageError("train needs exactly one model file");
+    const ModelDocument doc = io::readModelFile(args.positionals().front());
+    const TrainingConfig config = configFrom(doc, args);
+    const bool quiet = args.flag("quiet");
+    TrainingData data = loadTrainingData(config);
+    if (!quiet) std::cout << "dataset: " << data.description << "\n";
+    Trainer trainer(doc, config, std::move(data));
+    if (const auto resume = args.value("resume")) trainer.loadCheckpoint(*resume);
+    const std::vector<Objective>& objectives = trainer.objectives();
+    if (!quiet) {
+        if (!trainer.adaptation().empty()) std::cout << "note: " << trainer.adaptation() << "\n";
+        std::cout << "model: " << doc.model << ", " << trainer.analysis().tree.uniqueParameterCount()
+                  << " parameters; optimizer " << config.optimizer.type << " lr " << config.optimizer.lr
+                  << "; batch " << trainer.plan().maxBatch() << "; " << config.epochs << " epoch(s)"
+                  << (config.roundRobin ? "; round robin" : "") << "\n";
+        for (const Objective& o : objectives) std::cout << "objective: " << o.label() << " (weight " << o.weight << ")\n";
+    }
+    std::ofstream log;
+    if (const auto path = args.value("log")) {
+        log.open(*path, std::ios::trunc);
+        if (!log) throw Error(*path + ": cannot write the log");
+    }
+    const bool tty = ::isatty(STDOUT_FILENO) && !quiet;
+    const Index stepsPerEpoch = std::max<Index>(1, trainer.data().train.count() / trainer.plan().maxBatch());
+    FinishedReport finished;
+    trainer.setReportCallback([&](const Report& r) {
+        if (log.is_open()) log << reportToJson(r).dump() << "\n";
+        if (const auto* s = std::get_if<StepReport>(&r)) {
+            if (!quiet) printProgress(tty, *s, config.epochs, stepsPerEpoch);
+        } else if (const auto* e = std::get_if<EpochReport>(&r)) {
+            if (tty) std::cout << "\n";
+            std::cout << "epoch " << e->epoch + 1 << ": train loss " << fixed(e->trainLoss) << " | validation";
+            for (size_t k = 0; k < objectives.size(); ++k) {
+                std::cout << (objectives.size() > 1 ? "  [" + objectives[k].label() + "]" : "") << " loss "
+                          << fixed(e->validationLoss[k]);
+                if (std::isfinite(e->validationAccuracy[k])) std::cout << " accuracy " << percent(e->validationAccuracy[k]);
+            }
+            std::cout << "  (" << fixed(e->seconds, 1) << " s)\n" << std::flush;
+        } else if (const auto* f = std::get_if<FinishedReport>(&r)) {
+            finished = *f;
+        }
+    });
+    trainer.start();
+    trainer.wait();
+    if (finished.reason == FinishedReport::Reason::NonFinite || finished.reason == FinishedReport::Reason::Failed) {
+        std::cerr << "training stopped: " << finished.message << "\n";
+        return kFailed;
+    }
+    if (const auto path = args.value("save")) {
+        io::saveWeights(trainer.parameters(), *path, {{"model", doc.model}, {"steps", std::to_string(finished.steps)}});
+        if (!quiet) std::cout << "weights saved to " << *path << "\n";
+    }
+    if (const auto path = args.value("checkpoint")) trainer.saveCheckpoint(*path);
+    return kOk;
+}
+
+int runPredict(const std::vector<std::string>& argv) {
+    const Args args(argv, {"weights", "input", "output", "o", "batch", "threads"}, {});
+    if (args.positionals().size() != 1) throw UsageError("predict needs exactly one model file");
+    const auto weights = args.value("weights");
+    const auto input = args.value("input");
+    const auto output = args.value("output") ? args.value("output") : args.value("o");
+    if (!weights || !input || !output) throw UsageError("predict needs --weights, --input and -o");
+    setComputeThreads(static_cast<int>(args.integer("threads", 0, 0, 256)));
+    const ModelDocument doc = io::readModelFile(args.positionals().front());
+    const Analysis analysis = analyze(doc);
+    if (!analysis.ok()) throw Error(args.positionals().front() + ": the model has errors (run validate)");
+    ParameterStore store(analysis.tree);
+    io::loadWeights(store, *weights);
+    const io::SafetensorsFile in = io::readSafetensors(*input);
+    const Index chunk = args.integer("batch", 256, 1, 1 << 20);
+    // Every float input must hold the same number of samples, shaped as the model says.
+    Index n = -1;
+    const BlockDef& top = *doc.findDefinition(doc.model);
+    for (size_t i = 0; i < top.inputs.size(); ++i) {
+        const io::NamedTensor* t = in.find(top.inputs[i].name);
+        if (!t) throw Error(*input + ": no tensor named '" + top.inputs[i].name + "' (the model's input " + std::to_string(i) + ")");
+        if (top.inputs[i].dtype == DType::Int64) {
+            if (t->isFloat() || t->numel() != 1)
+                throw Error(*input + ": '" + t->name + "' must be one int64 value (the index), not " +
+                            shapeToString(t->shape) + " " + io::dtypeName(t->dtype));
+            continue;
+        }
+        const std::vector<Index> want = analysis.inputTypes[i].dims;
+        if (!t->isFloat() || t->shape.size() != want.size() ||
+            !std::equal(want.begin() + 1, want.end(), t->shape.begin() + 1))
+            throw Error(*input + ": '" + t->name + "' is " + shapeToString(t->shape) + " " + io::dtypeName(t->dtype) +
+                        ", the model expects [n" + dimsToString(want).substr(2) + " float32");
+        if (n >= 0 && t->shape[0] != n) throw Error(*input + ": the inputs hold different numbers of samples");
+        n = t->shape[0];
+    }
+    if (n < 1) throw Error(*input + ": no samples");
+    Plan plan(doc, analysis, store, std::min(n, chunk));
+    plan.setTraining(false);
+    for (int i = 0; i < plan.inputCount(); ++i)
+        if (plan.inputIsIndex(i)) plan.setIndexInput(i, in.find(plan.inputName(i))->i64[0]);
+    std::vector<io::NamedTensor> outs(static_cast<size_t>(plan.outputCount()));
+    for (Index start = 0; start < n; start += plan.maxBatch()) {
+        const Index rows = std::min(plan.maxBatch(), n - start);
+        for (int i = 0; i < plan.inputCount(); ++i) {
+            if (plan.inputIsIndex(i)) continue;
+            const io::NamedTensor* t = in.find(plan.inputName(i));
+            plan.setInput(i, t->f32.data() + start * Tensor::numel(plan.inputShape(i)), rows);
+        }
+        plan.forward(rows);
+        for (int o = 0; o < plan.outputCount(); ++o) {
+            io::NamedTensor& t = outs[static_cast<size_t>(o)];
+            const std::vector<Index> shape = plan.outputShape(o);
+            const Index width = Tensor::numel(shape);
+            t.name = plan.outputName(o);
+            t.shape = {n};
+            t.shape.insert(t.shape.end(), shape.begin(), shape.end());
+            t.f32.insert(t.f32.end(), plan.output(o), plan.output(o) + rows * width);
+        }
+    }
+    io::writeSafetensors(*output, outs, {{"model", doc.model}});
+    std::cout << "wrote " << outs.size() << " output(s) for " << n << " samples to " << *output << "\n";
+    return kOk;
+}
+
+int runBench(const std::vector<std::string>& argv) {
+    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr"}, {"json"});
+    if (args.positionals().size() != 1) throw UsageError("bench needs exactly one model file");
+    const ModelDocument doc = io::readModelFile(args.positionals().front());
+    TrainingConfig config = readTrainingConfig(doc.training);
+    config.batchSize = args.integer("batch", 64, 1, 1 << 20);
+    config.threads = static_cast<int>(args.integer("threads", 1, 0, 256));
+    config.optimizer = OptimizerConfig{};
+    config.optimizer.type = args.value("optimizer", "sgd");
+    config.optimizer.lr = args.number("lr", 0.01, 0.0, 1e6);
+    config.optimizer.momentum = config.optimizer.type == "sgd" ? 0.9 : 0.0;
+    const Index steps = args.integer("steps", 50, 1, 1'000'000);
+    const Index warmup = args.integer("warmup", 5, 0, 1'000'000);
+    setComputeThreads(config.threads);
+
+    // Random data shaped as the model's inputs, with a target for every objective.
+    const Analysis analysis = analyze(doc);
+    if (!analysis.ok()) throw Error(args.positionals().front() + ": the model has errors (run validate)");
+    TrainingData data;
+    const Index count = 4 * config.batchSize;
+    std::vector<Index> sample;
+    Index sampleSize = 0;
+    for (const TensorType& t : analysis.inputTypes)
+        if (t.dtype == DType::Float32) {
+            sample.assign(t.dims.begin() + 1, t.dims.end());
+            sampleSize += Tensor::numel(sample);
+        }
+    if (analysis.inputTypes.size() > 1 || sample.empty()) sample = {sampleSize};
+    std::vector<Index> shape{count};
+    shape.insert(shape.end(), sample.begin(), sample.end());
+    data.train.features = Tensor(shape);
+    Random rng(1);
+    rng.fillNormal(data.train.features.ptr(), data.train.features.numel(), 0.0f, 1.0f);
+    if (config.objectives.empty())
+        for (size_t o = 0; o < analysis.outputTypes.size(); ++o)
+            config.objectives.push_back({doc.findDefinition(doc.model)->outputs[o].name, {}, LossKind::CrossEntropy, "label", 1.0f});
+    for (const Objective& o : config.objectives) {
+        if (std::any_of(data.train.targets.begin(), data.train.targets.end(), [&](const data::Target& t) { return t.name == o.target; }))
+            continue;
+        data::Target t;
+        t.name = o.target;
+        // The output's width for these index values decides the target's size.
+        std::vector<Index> out = analysis.outputTypes.front().dims;
+        const TensorType& type = analysis.outputTypes.front();
+        if (!type.variesWith.empty() && !o.indexValues.empty())
+            out = type.choices.at(static_cast<size_t>(o.indexValues.front().second));
+        const Index width = Tensor::numel(std::vector<Index>(out.begin() + 1, out.end()));
+        if (o.loss == LossKind::CrossEntropy) {
+            t.kind = data::TargetKind::Classes;
+            t.classCount = width;
+            for (Index i = 0; i < count; ++i) t.classes.push_back(rng.uniformInt(width));
+        } else {
+            t.kind = data::TargetKind::Values;
+            t.values = Tensor({count, width});
+            for (float& v : t.values.data) v = rng.uniform() < 0.5f ? 0.0f : 1.0f;
+        }
+        data.train.targets.push_back(std::move(t));
+    }
+    config.dataset = "random";
+    Trainer trainer(doc, config, std::move(data));
+    std::vector<Index> rows(static_cast<size_t>(config.batchSize));
+    std::vector<double> ms;
+    for (Index s = 0; s < warmup + steps; ++s) {
+        for (Index i = 0; i < config.batchSize; ++i)
+            rows[static_cast<size_t>(i)] = (s * config.batchSize + i) % count;
+        const auto t0 = std::chrono::steady_clock::now();
+        trainer.trainStep(rows);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (s >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    const double median = ms[ms.size() / 2];
+    const auto groups = objectiveGroups(trainer.objectives()).size();
+    const double flops = 6.0 * trainer.plan().forwardMultiplyAdds(config.batchSize) *
+                         (analysis.outputTypes.front().variesWith.empty() ? 1.0 : 1.0);
+    Json j = Json::object();
+    j["model"] = doc.model;
+    j["batch"] = config.batchSize;
+    j["threads"] = computeThreads();
+    j["steps"] = steps;
+    j["forward_passes_per_step"] = groups;
+    j["ms_per_step"] = median;
+    j["ms_p10"] = ms[ms.size() / 10];
+    j["ms_p90"] = ms[ms.size() * 9 / 10];
+    j["steps_per_sec"] = 1000.0 / median;
+    j["gflops"] = flops / (median * 1e6);
+    j["peak_rss_mb"] = peakRssMb();
+    j["parameters"] = trainer.analysis().tree.uniqueParameterCount();
+    if (args.flag("json")) {
+        std::cout << j.dump() << "\n";
+    } else {
+        std::cout << doc.model << ": " << fixed(j["steps_per_sec"].get<double>(), 1) << " steps/s (median "
+                  << fixed(median, 3) << " ms/step), " << fixed(j["gflops"].get<double>(), 1) << " GFLOP/s, peak RSS "
+                  << fixed(j["peak_rss_mb"].get<double>(), 1) << " MB, batch " << config.batchSize << ", "
+                  << computeThreads() << " thread(s)\n";
+    }
+    return kOk;
+}
+
+} // namespace ml::cli

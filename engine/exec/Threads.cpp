@@ -1,0 +1,16 @@
+#include "exec/Threads.h"
+
+#include <Eigen/Core>
+#include <omp.h>
+
+namespace ml {
+
+void setComputeThreads(int threads) {
+    const int n = threads > 0 ? threads : omp_get_num_procs();
+    omp_set_num_threads(n);
+    Eigen::setNbThreads(n);
+}
+
+int computeThreads() { return omp_get_max_threads(); }
+
+} // namespace ml

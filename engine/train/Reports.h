@@ -1,0 +1,80 @@
+#pragma once
+// What a running trainer reports, and what the GUI plots: per step the
+// losses and metrics; every few steps the diagnostics of every sub-model;
+// per epoch the validation metrics; once, how the run ended.
+#include "model/Definition.h"
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ml {
+
+struct StepReport {
+    Index step = 0;                        // 1-based count of optimizer steps
+    Index epoch = 0;                       // 0-based
+    double epochFraction = 0.0;            // progress within the epoch, 0..1
+    double loss = 0.0;                     // weighted sum of the objectives run this step
+    std::vector<double> objectiveLosses;   // per objective; NaN when not run this step (round robin)
+    std::vector<double> runningAccuracy;   // per objective over the epoch so far; NaN for regression
+    double lr = 0.0;
+    double stepsPerSecond = 0.0;
+};
+
+struct ModuleGradient {
+    std::string path;     // "" for the whole model
+    std::string type;
+    double gradNorm = 0;  // L2 over the module's unique parameters
+    double paramNorm = 0;
+};
+
+struct ParameterStats {
+    std::string name;
+    double gradNorm = 0;
+    double paramNorm = 0;
+    double updateRatio = 0; // ||update|| / ||weight|| of this step
+};
+
+struct UseGradient {
+    std::string parameter;  // a shared parameter
+    std::string use;        // the call chain of this use, e.g. "ea > encoder.0"
+    double gradNorm = 0;
+};
+
+struct TaskCosine {
+    std::string taskA, taskB; // objective group labels, e.g. "task_index=0"
+    double cosine = 0;        // of their gradients on the parameters both reach
+    Index sharedParameters = 0;
+};
+
+struct DiagnosticsReport {
+    Index step = 0;
+    std::vector<ModuleGradient> modules;
+    std::vector<ParameterStats> parameters;
+    std::vector<UseGradient> uses;
+    std::vector<TaskCosine> taskCosines;
+};
+
+struct EpochReport {
+    Index epoch = 0;
+    double trainLoss = 0;
+    std::vector<double> trainAccuracy;      // per objective; NaN for regression
+    std::vector<double> validationLoss;     // per objective
+    std::vector<double> validationAccuracy; // per objective; NaN for regression
+    Index validationSamples = 0;
+    double seconds = 0;
+};
+
+struct FinishedReport {
+    enum class Reason { Completed, Stopped, NonFinite, Failed };
+    Reason reason = Reason::Completed;
+    std::string message;
+    Index steps = 0;
+};
+
+using Report = std::variant<StepReport, DiagnosticsReport, EpochReport, FinishedReport>;
+
+Json reportToJson(const Report& report); // one line of a JSONL log
+const char* finishReasonName(FinishedReport::Reason reason);
+
+} // namespace ml

@@ -1,0 +1,108 @@
+#pragma once
+// Trains a model on its own thread and reports through a callback.
+//
+//   Trainer t(doc, config, loadTrainingData(config));
+//   t.setReportCallback([](const Report& r) { ... });   // runs on the trainer's thread
+//   t.start();  t.pause();  t.step();  t.resume();  t.stop();  t.wait();
+//
+// Control calls never block on training work: they set a request that the
+// training thread picks up between steps.
+#include "exec/Plan.h"
+#include "train/Optimizer.h"
+#include "train/Reports.h"
+#include "train/TrainingData.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace ml {
+
+class Trainer {
+public:
+    // Adapts the model to the data, compiles it and initializes it (seeded).
+    // Throws ml::Error when the model is invalid or the data does not fit it.
+    Trainer(ModelDocument doc, TrainingConfig config, TrainingData data);
+    ~Trainer();
+    Trainer(const Trainer&) = delete;
+    Trainer& operator=(const Trainer&) = delete;
+
+    void setReportCallback(std::function<void(const Report&)> callback);
+
+    void start();   // begins (or continues after a pause) training
+    void pause();   // stops after the current step; resume() or step() go on
+    void resume();
+    void step();    // one step while paused
+    void stop();    // ends the run after the current step
+    void wait();    // blocks until the run has ended
+    bool isRunning() const { return m_running.load(); }
+    bool isPaused() const;
+
+    // Only while not running (before start() or after wait()):
+    ParameterStore& parameters() { return *m_store; }
+    Plan& plan() { return *m_plan; }
+    Optimizer& optimizer() { return *m_optimizer; }
+    const Analysis& analysis() const { return m_analysis; }
+    const ModelDocument& model() const { return m_doc; }
+    const TrainingConfig& config() const { return m_config; }
+    const std::vector<Objective>& objectives() const { return m_objectives; }
+    const TrainingData& data() const { return m_data; }
+    const std::string& adaptation() const { return m_adaptation; }
+    Index stepsDone() const { return m_step; }
+
+    // Runs one training step on the given batch rows synchronously (tests, bench).
+    StepReport trainStep(std::span<const Index> rows);
+    // Gradient diagnostics on a batch without changing the model (running
+    // statistics restored, gradients zeroed after); update ratios left NaN.
+    DiagnosticsReport diagnose(std::span<const Index> rows);
+    EpochReport evaluate();                                   // validation metrics in eval mode
+
+    // Weights, optimizer state and step count in one safetensors file.
+    void saveCheckpoint(const std::string& path) const;
+    void loadCheckpoint(const std::string& path);
+
+private:
+    struct ModuleParams {
+        std::string path, type;
+        std::vector<int> tensors; // store indices of its unique parameters
+    };
+
+    ModelDocument m_doc;
+    TrainingConfig m_config;
+    TrainingData m_data;
+    std::string m_adaptation;
+    Analysis m_analysis;
+    std::unique_ptr<ParameterStore> m_store;
+    std::unique_ptr<Plan> m_plan;
+    std::unique_ptr<Optimizer> m_optimizer;
+    std::vector<Objective> m_objectives;
+    std::vector<std::vector<int>> m_groups;
+    std::vector<ModuleParams> m_modules;
+    data::Batch m_batch;
+    std::vector<std::vector<float>> m_inputSlices; // per float input, when the sample feeds several inputs
+    BatchView m_view;
+    Index m_step = 0;
+    Index m_epoch = 0;
+    std::vector<double> m_correct, m_seen; // running accuracy over the epoch
+
+    std::function<void(const Report&)> m_callback;
+    std::thread m_thread;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::atomic<bool> m_running{false};
+    bool m_paused = false, m_stopRequested = false;
+    Index m_stepsAllowed = 0; // single steps granted while paused
+
+    void run();
+    bool waitForPermission(); // false: stop
+    void emit(const Report& r);
+    void fillBatch(const data::Dataset& set, std::span<const Index> rows);
+    std::vector<ObjectiveResult> forwardBackward(const std::vector<int>& which, bool backward);
+    double currentLr() const;
+    void checkFinite(double loss, const std::vector<int>& which);
+};
+
+} // namespace ml
