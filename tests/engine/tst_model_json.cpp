@@ -233,6 +233,7 @@ private Q_SLOTS:
     void schemaRejectsBadInput();
     void schemaMatchesReaderKeys();
     void schemaMatchesLayerCatalog();
+    void documentedExampleIsValid();
 };
 
 void TestModelJson::badInput_data() {
@@ -784,6 +785,23 @@ void TestModelJson::schemaMatchesLayerCatalog() {
     QCOMPARE(schemaOps, catalogOps);
     QCOMPARE(QString::fromStdString(schema["$defs"]["node"]["properties"]["op"]["enum"].dump()),
              QString(R"(["add","concat","flatten","relu"])"));
+}
+
+void TestModelJson::documentedExampleIsValid() {
+    // docs/file-format.md's full example reads, passes the schema and has
+    // the parameters it claims.
+    const std::string doc = readText(kSourceDir + "/docs/file-format.md");
+    const size_t begin = doc.find("```json\n{\n  \"format\"");
+    QVERIFY(begin != std::string::npos);
+    const size_t end = doc.find("```", begin + 7);
+    const std::string text = doc.substr(begin + 8, end - begin - 8);
+    const ml::ModelDocument model = ml::io::parseModel(text, "docs/file-format.md");
+    QCOMPARE(QString::fromStdString(model.model), QString("MultiTaskNetwork"));
+    QVERIFY(MiniSchema(loadSchema()).valid(Json::parse(text)));
+    // Same model as the example file, only the training settings differ.
+    ml::ModelDocument example = ml::io::readModelFile(examplePath("multitask"));
+    example.training = model.training;
+    QCOMPARE(QString::fromStdString(ml::io::modelToString(model)), QString::fromStdString(ml::io::modelToString(example)));
 }
 
 QTEST_GUILESS_MAIN(TestModelJson)
