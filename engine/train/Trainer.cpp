@@ -348,8 +348,7 @@ void Trainer::start() {
         return;
     }
     if (m_thread.joinable()) m_thread.join();
-    m_stopRequested = false;
-    m_paused = false;
+    m_stopRequested = false; // a pause() before start() holds the run before its first step
     m_running = true;
     m_thread = std::thread([this] { run(); });
 }

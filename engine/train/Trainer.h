@@ -32,7 +32,7 @@ public:
 
     void setReportCallback(std::function<void(const Report&)> callback);
 
-    void start();   // begins (or continues after a pause) training
+    void start();   // begins training (held before the first step if pause() came first)
     void pause();   // stops after the current step; resume() or step() go on
     void resume();
     void step();    // one step while paused

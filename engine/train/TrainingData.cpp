@@ -136,6 +136,9 @@ std::string adaptModelToData(ModelDocument& doc, const std::vector<Index>& sampl
     if (floats.empty()) throw Error("the model has no float input to feed the dataset to");
     BlockInput& in = *floats.front();
     if (in.shape && *in.shape == sample) return {};
+    if (in.shape && in.shape->size() != sample.size())
+        throw Error("the dataset's samples are " + shapeToString(sample) + " but the model's input '" + in.name +
+                    "' is " + shapeToString(*in.shape) + "; only sizes can be adapted, not the number of dimensions");
     const std::string was = in.shape ? shapeToString(*in.shape) : "no shape";
     in.shape = sample;
     // Literal sizes that inference can find would pin the old shape: drop them.
