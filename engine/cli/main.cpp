@@ -29,6 +29,8 @@ Commands:
                               model's inputs and outputs
   bench FILE --batch B --steps N --threads T [--warmup W] [--json]
                               time full training steps (SGD with momentum)
+  bench --sgemm N [--threads T] [--json]
+                              the machine's float matrix product speed, for reference
 
 Options for validate and summary:
   --max-parameters N          refuse models with more parameters (default 1000000000)
