@@ -1,6 +1,7 @@
 #include "cli/Cli.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace ml::cli {
@@ -11,11 +12,14 @@ Args::Args(std::vector<std::string> argv, std::vector<std::string> valueOptions,
     };
     for (size_t i = 0; i < argv.size(); ++i) {
         const std::string& a = argv[i];
-        if (a.size() < 3 || !a.starts_with("--")) {
+        // "--name" options, and one-letter "-o" style ones.
+        const bool longOption = a.size() >= 3 && a.starts_with("--");
+        const bool shortOption = a.size() == 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]));
+        if (!longOption && !shortOption) {
             m_positionals.push_back(a);
             continue;
         }
-        std::string name = a.substr(2), value;
+        std::string name = a.substr(longOption ? 2 : 1), value;
         const size_t eq = name.find('=');
         const bool inlineValue = eq != std::string::npos;
         if (inlineValue) {
@@ -31,7 +35,7 @@ Args::Args(std::vector<std::string> argv, std::vector<std::string> valueOptions,
             }
             m_values[name] = value;
         } else {
-            throw UsageError("unknown option --" + name);
+            throw UsageError("unknown option " + a);
         }
     }
 }
