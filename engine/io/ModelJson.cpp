@@ -2,6 +2,7 @@
 
 #include "model/LayerCatalog.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -329,7 +330,10 @@ private:
         if (v.contains("index")) {
             const Json& idx = v["index"];
             n.listUse = ListUse::Index;
-            if (idx.is_number_integer()) n.constIndex = idx.get<Index>();
+            // An unsigned beyond int64 would wrap to a negative index (18446744073709551615 -> -1).
+            if (idx.is_number_unsigned() && idx.get<std::uint64_t>() > std::uint64_t(INT64_MAX))
+                fail(at + "/index", "is out of range, got " + idx.dump());
+            else if (idx.is_number_integer()) n.constIndex = idx.get<Index>();
             else if (idx.is_string()) n.indexInput = idx.get<std::string>();
             else fail(at + "/index", "must be an integer or the name of an int64 input, not " + typeName(idx));
         }

@@ -3,6 +3,7 @@
 #include "shape/LayerShapes.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
@@ -348,6 +349,7 @@ bool Analyzer::checkArgValue(const ArgSpec& a, Json& v, const std::string& path,
     };
     auto checkInt = [&](const Json& x) {
         if (!x.is_number_integer()) return false;
+        if (x.is_number_unsigned() && x.get<std::uint64_t>() > std::uint64_t(kMaxSize)) return false; // no wrap to < 0
         const Index n = x.get<Index>();
         if (a.positive && n <= 0) return false;
         if (!a.positive && !a.allowNegative && n < 0) return false;

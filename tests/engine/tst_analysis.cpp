@@ -305,6 +305,9 @@ void TestAnalysis::badModel_data() {
     row("size too large", one(R"({"type": "Linear", "args": {"out_features": 2147483648}})"),
         "error: m, argument 'out_features': Linear out_features must be a positive integer (at most 2147483647), got "
         "2147483648. [at /definitions/Net/children/m/args/out_features]");
+    row("dimension beyond int64", one(R"({"type": "Softmax", "args": {"dim": 18446744073709551615}})"),
+        "error: m, argument 'dim': Softmax dim must be an integer (at most 2147483647), got 18446744073709551615. [at "
+        "/definitions/Net/children/m/args/dim]");
     row("bool argument", one(R"({"type": "Linear", "args": {"out_features": 2, "bias": "yes"}})"),
         "error: m, argument 'bias': Linear bias must be true or false, got \"yes\". [at "
         "/definitions/Net/children/m/args/bias]");

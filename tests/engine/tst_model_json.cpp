@@ -374,6 +374,8 @@ void TestModelJson::badInput_data() {
         "/definitions/Net/nodes/0/inputs: unknown key 'inputs'; allowed here: id, call, op, in, args, index, apply");
     row("index a boolean", body(R"("call": "fc")", R"("call": "fc", "index": true)"),
         "/definitions/Net/nodes/0/index: must be an integer or the name of an int64 input, not a boolean");
+    row("index beyond int64", body(R"("call": "fc")", R"("call": "fc", "index": 18446744073709551615)"),
+        "/definitions/Net/nodes/0/index: is out of range, got 18446744073709551615", false);
     row("apply not chain", body(R"("call": "fc")", R"("call": "fc", "apply": "all")"),
         "/definitions/Net/nodes/0/apply: must be \"chain\" (apply every item in turn)");
     row("index and apply", body(R"("call": "fc")", R"("call": "fc", "index": 0, "apply": "chain")"),
