@@ -324,6 +324,11 @@ InstanceId Analyzer::instantiate(const ModuleSpec& spec, const std::string& path
             Json value = spec.args.contains(p.name) ? spec.args[p.name] : p.defaultValue;
             if (value.is_string() && value.get<std::string>().starts_with("$")) {
                 const std::string ref = value.get<std::string>().substr(1);
+                if (!blockArgs.contains(ref))
+                    error("unknown-argument", path, "argument '" + p.name + "'",
+                          "refers to '$" + ref + "', but " + enclosing + " has no argument '" + ref + "'.",
+                          "declare it in " + enclosing + "'s parameters.", enclosing, {},
+                          spec.pointer + "/args/" + p.name);
                 value = blockArgs.contains(ref) ? blockArgs[ref] : Json();
             }
             args[p.name] = value;

@@ -474,6 +474,12 @@ void TestAnalysis::badModel_data() {
     row("reference to no argument", one(R"({"type": "Linear", "args": {"out_features": "$width"}})"),
         "error: m, argument 'out_features': refers to '$width', but Net has no argument 'width'. Fix: declare it in "
         "Net's parameters. [at /definitions/Net/children/m/args/out_features]");
+    row("block argument refers to no argument", net(x4, R"({"s": {"type": "Stage", "args": {"width": "$size"}}})",
+                                                     R"([{"id": "y", "call": "s", "in": ["x"]}])", R"([{"name": "y", "from": "y"}])", blockDefs),
+        "error: s, argument 'width': refers to '$size', but Net has no argument 'size'. Fix: declare it in Net's "
+        "parameters. [at /definitions/Net/children/s/args/width]\n"
+        "error: s.fc, argument 'out_features': Linear needs out_features (from Stage's argument 'width', which was not "
+        "given). Fix: give width where Stage is used. [at /definitions/Stage/children/fc]");
     row("block input count", net(x4, R"({"s": {"type": "Stage", "args": {"width": 2}}})", R"([{"id": "y", "call": "s", "in": ["x", "x"]}])",
                                  R"([{"name": "y", "from": "y"}])", blockDefs),
         "error: Net, node 'y': the call of 's' takes 1 input but is given 2. Fix: remove the extra wire. [at "
