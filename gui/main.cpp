@@ -1,7 +1,14 @@
 #include "app/MainWindow.h"
+#include "app/RenderBenchmark.h"
+#include "editor/Editor.h"
+#include "editor/EditorScene.h"
+#include "editor/EditorView.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
 
 int main(int argc, char* argv[]) {
     QApplication app(argc, argv);
@@ -14,10 +21,41 @@ int main(int argc, char* argv[]) {
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Model file to open (.json)."),
                                  QStringLiteral("[file]"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Write a PNG of the window to <png> and quit."),
+                                        QStringLiteral("png"));
+    const QCommandLineOption enter(QStringLiteral("enter"), QStringLiteral("Open the block that node <id> calls."),
+                                   QStringLiteral("id"));
+    const QCommandLineOption select(QStringLiteral("select"), QStringLiteral("Select item <key>."),
+                                    QStringLiteral("key"));
+    const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Use the light theme."));
+    const QCommandLineOption bench(QStringLiteral("render-bench"),
+                                   QStringLiteral("Measure frame times on generated graphs and quit."));
+    parser.addOptions({screenshot, enter, select, light, bench});
     parser.process(app);
 
+    if (parser.isSet(bench)) return ml::gui::runRenderBenchmark({1000, 3000}, stdout);
+
     ml::gui::MainWindow window;
+    const bool shot = parser.isSet(screenshot);
+    if (shot) {
+        window.setPromptsEnabled(false);
+        window.setDarkTheme(!parser.isSet(light));
+        window.resize(1600, 1000);
+    }
     if (const QStringList args = parser.positionalArguments(); !args.isEmpty()) window.openFile(args.first());
     window.show();
+    if (parser.isSet(enter)) window.editor()->enterNode(parser.value(enter));
+    if (parser.isSet(select)) window.editor()->scene()->selectKeys({parser.value(select)});
+    if (shot) {
+        QTimer::singleShot(800, &window, [&] {
+            window.view()->frameAll();
+            QApplication::processEvents();
+            const bool ok = window.grab().save(parser.value(screenshot));
+            std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "could not write",
+                         qPrintable(parser.value(screenshot)));
+            QApplication::exit(ok ? 0 : 1);
+        });
+    }
     return QApplication::exec();
 }

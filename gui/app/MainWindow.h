@@ -1,34 +1,78 @@
 #pragma once
-
+// The top-level window: the canvas with its breadcrumb, the docks (palette,
+// inspector, module tree, diagnostics), menus and shortcuts, files (open,
+// save, recent, examples, drop a file on the window) and the unsaved mark.
 #include <QMainWindow>
 #include <QString>
 
 class QCloseEvent;
+class QHBoxLayout;
+class QMenu;
 
 namespace ml::gui {
 
-// The top-level window: menus, status bar, and (later) the editor and the
-// training panel. Knows which model file is open; loading it is the editor's job.
+class DiagnosticsView;
+class Editor;
+class EditorView;
+class Inspector;
+class ModuleTreeView;
+class PaletteView;
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
     explicit MainWindow(QWidget* parent = nullptr);
 
-    // Makes path the current file and names it in the status bar.
-    // requires: nothing; a missing file is reported in the status bar, not thrown.
-    void openFile(const QString& path);
+    // Opens a model; on failure shows the engine's message and keeps the current model.
+    bool openFile(const QString& path);
+    bool saveTo(const QString& path);
     QString currentFile() const { return m_currentFile; }
+    QString lastError() const { return m_lastError; }
+    // Tests and the screenshot tool turn off modal questions and message boxes.
+    void setPromptsEnabled(bool on) { m_prompts = on; }
+
+    Editor* editor() const { return m_editor; }
+    EditorView* view() const { return m_view; }
+    PaletteView* palette() const { return m_palette; }
+    Inspector* inspector() const { return m_inspector; }
+    ModuleTreeView* moduleTree() const { return m_tree; }
+    DiagnosticsView* diagnostics() const { return m_diagnostics; }
+
+    void exportImage(const QString& path); // .png or .svg, by extension
+    void setDarkTheme(bool dark);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
+    void createDocks();
     void createMenus();
+    void rebuildBreadcrumb();
+    void rebuildRecent();
+    void updateTitle();
+    bool maybeSave();
     void chooseFile();
+    bool save();
+    bool saveAs();
+    void copySelection(bool cut);
+    void pasteClipboard();
+    void showError(const QString& title, const QString& text);
     void showAbout();
 
+    Editor* m_editor;
+    EditorView* m_view;
+    PaletteView* m_palette = nullptr;
+    Inspector* m_inspector = nullptr;
+    ModuleTreeView* m_tree = nullptr;
+    DiagnosticsView* m_diagnostics = nullptr;
+    QHBoxLayout* m_crumbs = nullptr;
+    QMenu* m_recentMenu = nullptr;
     QString m_currentFile;
+    QString m_lastError;
+    bool m_prompts = true;
 };
 
 } // namespace ml::gui

@@ -1,0 +1,413 @@
+#include "editor/Editor.h"
+
+#include "editor/AutoLayout.h"
+#include "editor/DocumentCommand.h"
+#include "editor/EditorScene.h"
+#include "editor/GraphEdits.h"
+#include "editor/MoveCommand.h"
+#include "editor/NodeItem.h"
+
+#include <QRegularExpression>
+
+#include <set>
+
+namespace ml::gui {
+
+Editor::Editor(QObject* parent)
+    : QObject(parent), m_model(new GraphModel(this)), m_undo(new QUndoStack(this)),
+      m_scene(new EditorScene(m_model, this)) {
+    newDocument();
+}
+
+QString Editor::definitionName() const { return m_levels.empty() ? QString() : m_levels.back().definition; }
+
+// --- files -------------------------------------------------------------------
+
+void Editor::setDocument(ModelDocument doc) {
+    m_undo->clear();
+    m_model->setDocument(std::move(doc));
+    m_levels = {{qs(m_model->document().model), QString(), QString()}};
+    showLevel();
+    m_undo->setClean();
+}
+
+void Editor::newDocument() {
+    ModelDocument doc;
+    doc.model = "Model";
+    BlockDef b;
+    b.name = "Model";
+    b.doc = "A new model: drag layers from the palette and wire them.";
+    b.inputs.push_back({"x", DType::Float32, std::vector<Index>{10}});
+    b.outputs.push_back({"y", "x"});
+    doc.definitions.push_back(b);
+    setDocument(std::move(doc));
+}
+
+bool Editor::loadFile(const QString& path, QString* error) {
+    try {
+        ModelDocument doc = io::readModelFile(ss(path));
+        setDocument(std::move(doc));
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = qs(e.what());
+        return false;
+    }
+}
+
+bool Editor::saveFile(const QString& path, QString* error) {
+    try {
+        io::writeModelFile(m_model->document(), ss(path));
+        m_undo->setClean();
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = qs(e.what());
+        return false;
+    }
+}
+
+// --- navigation --------------------------------------------------------------
+
+void Editor::showLevel() {
+    const ViewLevel& l = m_levels.back();
+    m_scene->showDefinition(l.definition, l.instancePath);
+    Q_EMIT levelsChanged();
+}
+
+bool Editor::enterNode(const QString& nodeId) {
+    const ModuleSpec* spec = m_model->calledSpec(definitionName(), nodeId);
+    if (!spec || !m_model->definition(qs(spec->type))) return false;
+    const QString child = m_model->calledChildName(definitionName(), nodeId);
+    const QString parentPath = m_levels.back().instancePath;
+    m_levels.push_back({qs(spec->type), parentPath.isEmpty() ? child : parentPath + QLatin1Char('.') + child, nodeId});
+    showLevel();
+    return true;
+}
+
+void Editor::goToLevel(int level) {
+    if (level < 0 || level >= static_cast<int>(m_levels.size()) - 1) return;
+    const QString left = m_levels[static_cast<size_t>(level) + 1].enteredFrom;
+    m_levels.resize(static_cast<size_t>(level) + 1);
+    showLevel();
+    m_scene->markRecentlyLeft(left);
+}
+
+void Editor::goUp() { goToLevel(static_cast<int>(m_levels.size()) - 2); }
+
+void Editor::revealDiagnostic(const Diagnostic& d) {
+    const std::string model = m_model->document().model;
+    std::vector<ViewLevel> levels{{qs(model), QString(), QString()}};
+    QString select = qs(d.node);
+    if (d.definition != model) {
+        const QStringList parts = (d.path == model || d.path.empty()) ? QStringList() : qs(d.path).split(QLatin1Char('.'));
+        // Walk into every block instance on the path, stopping at the diagnostic's definition.
+        QString path;
+        for (int i = 0; i < parts.size(); ++i) {
+            const QString next = path.isEmpty() ? parts[i] : path + QLatin1Char('.') + parts[i];
+            const ModuleInstance* m = m_model->instanceAt(next);
+            if (!m || m->kind != ModuleKind::Block || !m->block) {
+                if (select.isEmpty() || d.definition != ss(levels.back().definition)) {
+                    // Select the node in this level that calls parts[i].
+                    select.clear();
+                    if (const BlockDef* def = m_model->definition(levels.back().definition))
+                        for (const Node& n : def->nodes)
+                            if (n.isCall() && m_model->calledChildName(levels.back().definition, qs(n.id)) == parts[i]) {
+                                select = qs(n.id);
+                                break;
+                            }
+                }
+                break;
+            }
+            QString caller;
+            if (const BlockDef* def = m_model->definition(levels.back().definition))
+                for (const Node& n : def->nodes)
+                    if (n.isCall() && m_model->calledChildName(levels.back().definition, qs(n.id)) == parts[i]) {
+                        caller = qs(n.id);
+                        break;
+                    }
+            if (d.definition != m->block->name && i + 1 == parts.size()) {
+                select = caller; // the problem is the call itself
+                break;
+            }
+            levels.push_back({qs(m->block->name), next, caller});
+            path = next;
+            if (m->block->name == d.definition) break;
+        }
+    }
+    m_levels = levels;
+    showLevel();
+    if (!select.isEmpty()) m_scene->selectKeys({select});
+}
+
+// --- edits -------------------------------------------------------------------
+
+bool Editor::edit(const QString& text, const std::function<void(ModelDocument&)>& fn) {
+    ModelDocument after = m_model->document();
+    try {
+        fn(after);
+    } catch (const std::exception& e) {
+        Q_EMIT message(tr("%1 refused: %2").arg(text, qs(e.what())));
+        return false;
+    }
+    m_undo->push(new DocumentCommand(m_model, text, m_model->document(), std::move(after)));
+    return true;
+}
+
+QString Editor::addFromPalette(const QString& entry, QPointF pos) {
+    const QString kind = entry.section(QLatin1Char(':'), 0, 0);
+    const std::string name = ss(entry.section(QLatin1Char(':'), 1));
+    const std::string def = ss(definitionName());
+    std::string id;
+    const bool ok = edit(tr("Add %1").arg(qs(name)), [&](ModelDocument& doc) {
+        if (kind == QLatin1String("layer")) id = edits::addLayer(doc, def, name, pos);
+        else if (kind == QLatin1String("op")) id = edits::addOp(doc, def, name, pos);
+        else if (kind == QLatin1String("container")) id = edits::addContainer(doc, def, name, pos);
+        else if (kind == QLatin1String("block") && name == "+")
+            id = edits::addBlockCall(doc, def, edits::addBlockDefinition(doc), pos);
+        else if (kind == QLatin1String("block")) id = edits::addBlockCall(doc, def, name, pos);
+        else throw Error("unknown palette entry '" + ss(entry) + "'.");
+    });
+    if (!ok) return {};
+    m_scene->selectKeys({qs(id)});
+    return qs(id);
+}
+
+bool Editor::addIntoContainer(const QString& entry, const QString& containerNode) {
+    const QString kind = entry.section(QLatin1Char(':'), 0, 0);
+    const std::string name = ss(entry.section(QLatin1Char(':'), 1));
+    const std::string def = ss(definitionName());
+    return edit(tr("Add %1 to %2").arg(qs(name), containerNode), [&](ModelDocument& doc) {
+        ModuleSpec item;
+        if (kind == QLatin1String("layer")) item = edits::defaultLayerSpec(name);
+        else if (kind == QLatin1String("container")) item.type = name;
+        else if (kind == QLatin1String("block") && doc.findDefinition(name)) item.type = name;
+        else throw Error("only layers, containers and blocks can be items of a container.");
+        edits::appendItem(doc, def, ss(containerNode), item);
+    });
+}
+
+QString Editor::wireProblem(const PortRef& from, const PortRef& to) const {
+    const QString def = definitionName();
+    if (from.port < 0 || from.port >= m_model->outputPortCount(def, from.key)) return tr("that is not an output port");
+    if (to.port < 0 || to.port >= m_model->inputPortCount(def, to.key)) return tr("that is not an input port");
+    if (from.key == to.key) return tr("a node cannot feed itself");
+    // A cycle: `to` already feeds `from`.
+    std::map<QString, std::vector<QString>> sources;
+    for (const Wire& w : m_model->wires(def)) sources[w.to.key].push_back(w.from.key);
+    std::set<QString> seen;
+    std::vector<QString> stack{from.key};
+    while (!stack.empty()) {
+        const QString k = stack.back();
+        stack.pop_back();
+        if (k == to.key) return tr("it would make a cycle: '%1' already depends on '%2'").arg(from.key, to.key);
+        if (!seen.insert(k).second) continue;
+        for (const QString& s : sources[k]) stack.push_back(s);
+    }
+    const PortKind fk = m_model->outputPortKind(def, from.key, from.port);
+    const PortKind tk = m_model->inputPortKind(def, to.key, to.port);
+    const QString name = m_model->refOfOutput(def, from);
+    if (fk == PortKind::Index && tk == PortKind::Tensor)
+        return tr("'%1' is an int64 index; it can only choose a ModuleList item (a square index port)").arg(name);
+    if (fk == PortKind::Tensor && tk == PortKind::Index)
+        return tr("a ModuleList index must be an int64 input of %1, not the tensor '%2'").arg(def, name);
+    return {};
+}
+
+bool Editor::connectPorts(const PortRef& from, const PortRef& to) {
+    const QString problem = wireProblem(from, to);
+    if (!problem.isEmpty()) {
+        Q_EMIT message(tr("Wire refused: %1.").arg(problem));
+        return false;
+    }
+    const QString def = definitionName();
+    const std::string ref = ss(m_model->refOfOutput(def, from));
+    const bool index = m_model->isIndexPort(def, to.key, to.port);
+    return edit(tr("Wire %1 → %2").arg(qs(ref), to.key),
+                [&](ModelDocument& doc) { edits::connect(doc, ss(def), ref, to.key, to.port, index); });
+}
+
+bool Editor::disconnectPort(const PortRef& to) {
+    const QString def = definitionName();
+    const bool index = m_model->isIndexPort(def, to.key, to.port);
+    const bool variadic = m_model->isVariadic(def, to.key);
+    return edit(tr("Unwire %1").arg(to.key),
+                [&](ModelDocument& doc) { edits::disconnect(doc, ss(def), to.key, to.port, index, variadic); });
+}
+
+bool Editor::rewire(const PortRef& oldTo, const PortRef& from, const PortRef& newTo) {
+    if (oldTo == newTo) return true;
+    const QString problem = wireProblem(from, newTo);
+    if (!problem.isEmpty()) {
+        Q_EMIT message(tr("Wire refused: %1.").arg(problem));
+        return false;
+    }
+    const QString def = definitionName();
+    const std::string ref = ss(m_model->refOfOutput(def, from));
+    const bool oldIndex = m_model->isIndexPort(def, oldTo.key, oldTo.port);
+    const bool newIndex = m_model->isIndexPort(def, newTo.key, newTo.port);
+    const bool variadic = m_model->isVariadic(def, oldTo.key);
+    return edit(tr("Move wire"), [&](ModelDocument& doc) {
+        edits::connect(doc, ss(def), ref, newTo.key, newTo.port, newIndex);
+        edits::disconnect(doc, ss(def), oldTo.key, oldTo.port, oldIndex, variadic && oldTo.key != newTo.key);
+    });
+}
+
+bool Editor::deleteItems(const QStringList& keys) {
+    if (keys.isEmpty()) return false;
+    const std::string def = ss(definitionName());
+    return edit(keys.size() == 1 ? tr("Delete %1").arg(keys.front()) : tr("Delete %1 items").arg(keys.size()),
+                [&](ModelDocument& doc) { edits::removeItems(doc, def, keys); });
+}
+
+void Editor::moveItems(const std::map<QString, QPointF>& before, const std::map<QString, QPointF>& after, int serial) {
+    m_undo->push(new MoveCommand(m_model, definitionName(), before, after, serial));
+}
+
+bool Editor::setChildArgs(const QString& nodeId, const Json& args) {
+    const QString def = definitionName();
+    const QString child = m_model->calledChildName(def, nodeId);
+    if (child.isEmpty()) return false;
+    return edit(tr("Change %1").arg(child), [&](ModelDocument& doc) {
+        edits::setChildArgs(doc, ss(def), ss(child), args);
+    });
+}
+
+bool Editor::setOpArgs(const QString& nodeId, const Json& args) {
+    const std::string def = ss(definitionName());
+    return edit(tr("Change %1").arg(nodeId), [&](ModelDocument& doc) { edits::setOpArgs(doc, def, ss(nodeId), args); });
+}
+
+bool Editor::setListIndex(const QString& nodeId, ListUse use, std::optional<Index> constIndex) {
+    const std::string def = ss(definitionName());
+    return edit(tr("Change index of %1").arg(nodeId),
+                [&](ModelDocument& doc) { edits::setListIndex(doc, def, ss(nodeId), use, constIndex); });
+}
+
+QString Editor::callAgain(const QString& nodeId) {
+    const std::string def = ss(definitionName());
+    const QPointF at = m_model->position(definitionName(), nodeId).value_or(QPointF()) +
+                       QPointF(0, m_scene->sizeOf(nodeId).height() + 60);
+    std::string id;
+    if (!edit(tr("Call %1 again").arg(nodeId),
+              [&](ModelDocument& doc) { id = edits::callAgain(doc, def, ss(nodeId), at); }))
+        return {};
+    m_scene->selectKeys({qs(id)});
+    return qs(id);
+}
+
+QString Editor::group(const QString& kind, const QStringList& nodeIds) {
+    const std::string def = ss(definitionName());
+    std::string id;
+    const bool ok = edit(tr("Group into %1").arg(kind), [&](ModelDocument& doc) {
+        if (kind == QLatin1String("Sequential")) id = edits::groupSequential(doc, def, nodeIds);
+        else if (kind == QLatin1String("ModuleList")) id = edits::groupModuleList(doc, def, nodeIds);
+        else id = edits::groupBlock(doc, def, nodeIds);
+    });
+    if (!ok) return {};
+    m_scene->selectKeys({qs(id)});
+    return qs(id);
+}
+
+bool Editor::ungroup(const QString& nodeId) {
+    const std::string def = ss(definitionName());
+    return edit(tr("Ungroup %1").arg(nodeId), [&](ModelDocument& doc) { edits::ungroup(doc, def, ss(nodeId)); });
+}
+
+bool Editor::moveContainerItem(const QString& nodeId, int from, int to) {
+    const QString def = definitionName();
+    const QString child = m_model->calledChildName(def, nodeId);
+    return edit(tr("Reorder %1").arg(child),
+                [&](ModelDocument& doc) { edits::moveItem(doc, ss(def), ss(child), from, to); });
+}
+
+bool Editor::addPort(bool input, const QString& name) {
+    const std::string def = ss(definitionName());
+    return edit(input ? tr("Add input %1").arg(name) : tr("Add output %1").arg(name), [&](ModelDocument& doc) {
+        if (input) edits::addBlockInput(doc, def, ss(name));
+        else edits::addBlockOutput(doc, def, ss(name), "");
+    });
+}
+
+bool Editor::renamePort(const QString& key, const QString& newName) {
+    const std::string def = ss(definitionName());
+    return edit(tr("Rename %1").arg(key), [&](ModelDocument& doc) { edits::renamePort(doc, def, key, ss(newName)); });
+}
+
+namespace {
+struct ProjectionFix {
+    QString shortcut;
+    Index channels = 0;
+    Index stride = 1;
+};
+std::optional<ProjectionFix> projectionFix(const Diagnostic& d) {
+    const QString fix = qs(d.fix);
+    static const QRegularExpression shortcut(QStringLiteral("projection on the shortcut '([^']+)'"));
+    static const QRegularExpression conv(QStringLiteral("Conv2d\\((\\d+), (\\d+)"));
+    static const QRegularExpression stride(QStringLiteral("stride=(\\d+)"));
+    const auto s = shortcut.match(fix);
+    const auto c = conv.match(fix);
+    if (!s.hasMatch() || !c.hasMatch() || d.node.empty()) return std::nullopt;
+    ProjectionFix f{s.captured(1), c.captured(2).toLongLong(), 1};
+    if (const auto st = stride.match(fix); st.hasMatch()) f.stride = st.captured(1).toLongLong();
+    return f;
+}
+} // namespace
+
+bool Editor::hasFix(const Diagnostic& d) const { return projectionFix(d).has_value(); }
+
+bool Editor::applyFix(const Diagnostic& d) {
+    const auto f = projectionFix(d);
+    if (!f) {
+        Q_EMIT message(tr("No automatic fix for this problem."));
+        return false;
+    }
+    return edit(tr("Add projection shortcut"), [&](ModelDocument& doc) {
+        edits::insertProjection(doc, d.definition, d.node, ss(f->shortcut), f->channels, f->stride);
+    });
+}
+
+QString Editor::copy(const QStringList& nodeIds) const {
+    try {
+        return qs(io::modelToString(edits::copyItems(m_model->document(), ss(definitionName()), nodeIds)));
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+QStringList Editor::paste(const QString& json, QPointF at) {
+    ModelDocument clip;
+    try {
+        clip = io::parseModel(ss(json), "clipboard");
+    } catch (const std::exception& e) {
+        Q_EMIT message(tr("Paste refused: the clipboard does not hold a ModuleLab model (%1).").arg(qs(e.what())));
+        return {};
+    }
+    QPointF corner(1e18, 1e18);
+    bool any = false;
+    if (const BlockDef* b = clip.findDefinition(clip.model))
+        for (const Node& n : b->nodes)
+            if (clip.layout.contains("positions") && clip.layout["positions"].contains(clip.model) &&
+                clip.layout["positions"][clip.model].contains(n.id)) {
+                const Json& p = clip.layout["positions"][clip.model][n.id];
+                corner.setX(std::min(corner.x(), p[0].get<double>()));
+                corner.setY(std::min(corner.y(), p[1].get<double>()));
+                any = true;
+            }
+    const QPointF offset = any ? at - corner : at;
+    QStringList ids;
+    const std::string def = ss(definitionName());
+    if (!edit(tr("Paste"), [&](ModelDocument& doc) { ids = edits::paste(doc, def, clip, offset); })) return {};
+    m_scene->selectKeys(ids);
+    return ids;
+}
+
+void Editor::tidyLayout() {
+    const QString def = definitionName();
+    const auto after = layoutAll(*m_model, def, [this](const QString& k) { return m_scene->sizeOf(k); });
+    std::map<QString, QPointF> before;
+    for (const auto& [k, p] : after) before[k] = m_model->position(def, k).value_or(p);
+    auto* cmd = new MoveCommand(m_model, def, before, after, nextDragSerial());
+    cmd->setText(tr("Tidy layout"));
+    m_undo->push(cmd);
+}
+
+} // namespace ml::gui

@@ -1,0 +1,96 @@
+#pragma once
+// The editor's entry points: every gesture (mouse, keyboard, menu, dock)
+// and every GUI test goes through these. Each edit runs a GraphEdits
+// function on a copy of the document and pushes a DocumentCommand, so it
+// undoes in one step; a refused edit changes nothing and says why through
+// message(). Also keeps which definition is shown (the breadcrumb).
+#include "editor/GraphModel.h"
+
+#include <QObject>
+#include <QUndoStack>
+
+#include <functional>
+#include <map>
+
+namespace ml::gui {
+
+class EditorScene;
+
+struct ViewLevel {
+    QString definition;
+    QString instancePath; // "" for the model itself
+    QString enteredFrom;  // node id in the parent level that opened this one
+};
+
+class Editor : public QObject {
+    Q_OBJECT
+
+public:
+    explicit Editor(QObject* parent = nullptr);
+
+    GraphModel* model() const { return m_model; }
+    QUndoStack* undoStack() const { return m_undo; }
+    EditorScene* scene() const { return m_scene; }
+    QString definitionName() const;
+    const std::vector<ViewLevel>& levels() const { return m_levels; }
+
+    // --- files --------------------------------------------------------------
+    // Replaces the document; on failure returns false, sets *error to the
+    // engine's message and changes nothing.
+    bool loadFile(const QString& path, QString* error);
+    bool saveFile(const QString& path, QString* error);
+    void newDocument();
+    void setDocument(ModelDocument doc); // no undo: a fresh start
+
+    // --- navigation ---------------------------------------------------------
+    bool enterNode(const QString& nodeId); // opens a block call
+    void goToLevel(int level);             // 0 = the model
+    void goUp();
+    // Shows the diagnostic's place and selects its node.
+    void revealDiagnostic(const Diagnostic& d);
+
+    // --- edits (each one undo step) -------------------------------------------
+    // entry: "layer:Linear", "op:add", "container:Sequential", "block:Name", "block:+" (a new block)
+    QString addFromPalette(const QString& entry, QPointF pos);
+    // Adds the entry as a new item of the Sequential/ModuleList node `containerNode`.
+    bool addIntoContainer(const QString& entry, const QString& containerNode);
+    QString wireProblem(const PortRef& from, const PortRef& to) const; // "" if allowed
+    bool connectPorts(const PortRef& from, const PortRef& to);
+    bool disconnectPort(const PortRef& to);
+    bool rewire(const PortRef& oldTo, const PortRef& from, const PortRef& newTo);
+    bool deleteItems(const QStringList& keys);
+    void moveItems(const std::map<QString, QPointF>& before, const std::map<QString, QPointF>& after, int serial);
+    bool setChildArgs(const QString& nodeId, const Json& args);
+    bool setOpArgs(const QString& nodeId, const Json& args);
+    bool setListIndex(const QString& nodeId, ListUse use, std::optional<Index> constIndex);
+    QString callAgain(const QString& nodeId);
+    // kind: "Sequential", "ModuleList" or "block".
+    QString group(const QString& kind, const QStringList& nodeIds);
+    bool ungroup(const QString& nodeId);
+    bool moveContainerItem(const QString& nodeId, int from, int to);
+    bool addPort(bool input, const QString& name);
+    bool renamePort(const QString& key, const QString& newName);
+    bool applyFix(const Diagnostic& d);
+    bool hasFix(const Diagnostic& d) const;
+    QString copy(const QStringList& nodeIds) const; // JSON text; "" if nothing
+    QStringList paste(const QString& json, QPointF at);
+    void tidyLayout(); // re-lays out the shown definition (one undo step)
+
+    int nextDragSerial() { return ++m_dragSerial; }
+
+Q_SIGNALS:
+    void message(const QString& text); // status bar
+    void levelsChanged();
+
+private:
+    bool edit(const QString& text, const std::function<void(ModelDocument&)>& fn);
+    void showLevel();
+
+    GraphModel* m_model;
+    QUndoStack* m_undo;
+    EditorScene* m_scene;
+    std::vector<ViewLevel> m_levels;
+    int m_dragSerial = 0;
+};
+
+} // namespace ml::gui

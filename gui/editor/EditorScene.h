@@ -1,0 +1,58 @@
+#pragma once
+// Draws one definition's graph (as seen in one instance, for its shapes).
+// It only listens to the GraphModel: on every change it reconciles its items
+// by key, so selection survives edits and undo; it never edits the model.
+#include "editor/GraphModel.h"
+
+#include <QGraphicsScene>
+
+#include <map>
+
+namespace ml::gui {
+
+class NodeItem;
+class WireItem;
+
+class EditorScene : public QGraphicsScene {
+    Q_OBJECT
+
+public:
+    explicit EditorScene(GraphModel* model, QObject* parent = nullptr);
+
+    GraphModel* model() const { return m_model; }
+    // Shows `definition`; `instancePath` picks the instance whose shapes are drawn.
+    void showDefinition(const QString& definition, const QString& instancePath);
+    const QString& definitionName() const { return m_definition; }
+    const QString& instancePath() const { return m_instancePath; }
+
+    NodeItem* nodeItem(const QString& key) const;
+    const std::map<QString, NodeItem*>& nodeItems() const { return m_items; }
+    const std::vector<WireItem*>& wireItems() const { return m_wires; }
+    WireItem* wireInto(const PortRef& to) const;
+    QStringList selectedKeys() const;
+    void selectKeys(const QStringList& keys);
+    QSizeF sizeOf(const QString& key) const;
+    // Marks a node (the block just left) until the selection changes.
+    void markRecentlyLeft(const QString& key);
+
+    void itemMoved(const QString& key); // from NodeItem::itemChange
+
+Q_SIGNALS:
+    void definitionShown();
+
+private:
+    void sync();
+    void applyPositions(const QStringList& keys);
+    void refreshHighlights();
+    void updateWire(WireItem* w);
+
+    GraphModel* m_model;
+    QString m_definition;
+    QString m_instancePath;
+    std::map<QString, NodeItem*> m_items;
+    std::vector<WireItem*> m_wires;
+    std::multimap<QString, WireItem*> m_wiresByKey;
+    QString m_recentlyLeft;
+};
+
+} // namespace ml::gui

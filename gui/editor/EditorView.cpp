@@ -1,0 +1,393 @@
+#include "editor/EditorView.h"
+
+#include "editor/Editor.h"
+#include "editor/EditorScene.h"
+#include "editor/Minimap.h"
+#include "editor/NodeItem.h"
+#include "editor/PaletteEntries.h"
+#include "editor/SearchPopup.h"
+#include "editor/Theme.h"
+#include "editor/WireItem.h"
+
+#include <QGraphicsPathItem>
+#include <QKeyEvent>
+#include <QMimeData>
+#include <QMouseEvent>
+#include <QScrollBar>
+#include <QWheelEvent>
+
+#include <cmath>
+
+namespace ml::gui {
+
+EditorView::EditorView(Editor* editor, QWidget* parent)
+    : QGraphicsView(editor->scene(), parent), m_editor(editor), m_minimap(new Minimap(this)) {
+    setRenderHint(QPainter::Antialiasing, true);
+    setRenderHint(QPainter::TextAntialiasing, true);
+    setDragMode(QGraphicsView::RubberBandDrag);
+    setRubberBandSelectionMode(Qt::IntersectsItemShape);
+    setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+    setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
+    setOptimizationFlags(QGraphicsView::DontSavePainterState | QGraphicsView::DontAdjustForAntialiasing);
+    setCacheMode(QGraphicsView::CacheBackground);
+    setAcceptDrops(true);
+    setFocusPolicy(Qt::StrongFocus);
+    setSceneRect(-1e5, -1e5, 2e5, 2e5);
+    setMouseTracking(true);
+    connect(editor->scene(), &EditorScene::definitionShown, this, [this] {
+        resetCachedContent();
+        frameAll();
+    });
+    connect(editor->model(), &GraphModel::documentChanged, m_minimap, qOverload<>(&QWidget::update));
+    connect(editor->model(), &GraphModel::positionsChanged, m_minimap, qOverload<>(&QWidget::update));
+}
+
+void EditorView::setMinimapVisible(bool on) { m_minimap->setVisible(on); }
+
+QPointF EditorView::snapped(QPointF p) const {
+    if (!m_snap) return p;
+    return QPointF(std::round(p.x() / kGrid) * kGrid, std::round(p.y() / kGrid) * kGrid);
+}
+
+void EditorView::noteUsed(const QString& entry) {
+    m_recent.removeAll(entry);
+    m_recent.prepend(entry);
+    while (m_recent.size() > 8) m_recent.removeLast();
+}
+
+void EditorView::frameAll() {
+    QRectF r;
+    for (const auto& [k, item] : m_editor->scene()->nodeItems()) r |= item->sceneBoundingRect();
+    if (r.isEmpty()) return;
+    fitInView(r.adjusted(-60, -60, 60, 60), Qt::KeepAspectRatio);
+    if (transform().m11() > 1.5) {
+        const QPointF c = r.center();
+        setTransform(QTransform::fromScale(1.5, 1.5));
+        centerOn(c);
+    }
+}
+
+void EditorView::frameSelection() {
+    QRectF r;
+    for (const auto& [k, item] : m_editor->scene()->nodeItems())
+        if (item->isSelected()) r |= item->sceneBoundingRect();
+    if (r.isEmpty()) return frameAll();
+    fitInView(r.adjusted(-80, -80, 80, 80), Qt::KeepAspectRatio);
+    if (transform().m11() > 1.5) {
+        const QPointF c = r.center();
+        setTransform(QTransform::fromScale(1.5, 1.5));
+        centerOn(c);
+    }
+}
+
+void EditorView::zoomBy(double factor) {
+    const double s = transform().m11() * factor;
+    if (s < 0.03 || s > 4) return;
+    scale(factor, factor);
+}
+
+void EditorView::showSearchPopup(QPoint viewPos) {
+    const QPointF at = snapped(mapToScene(viewPos));
+    auto* popup = new SearchPopup(paletteEntries(m_editor->model()->document()), m_recent, this);
+    popup->move(viewport()->mapToGlobal(viewPos));
+    connect(popup, &SearchPopup::chosen, this, [this, at](const QString& entry) {
+        noteUsed(entry);
+        m_editor->addFromPalette(entry, at);
+    });
+    popup->show();
+}
+
+NodeItem* EditorView::nodeAt(QPointF scenePos) const {
+    for (QGraphicsItem* item : scene()->items(scenePos, Qt::IntersectsItemBoundingRect, Qt::DescendingOrder))
+        if (auto* n = qgraphicsitem_cast<NodeItem*>(item)) {
+            if (n->portAt(scenePos) || QRectF(QPointF(), n->look().size).contains(n->mapFromScene(scenePos))) return n;
+        }
+    return nullptr;
+}
+
+NodeItem* EditorView::containerAt(QPointF scenePos) const {
+    NodeItem* n = nodeAt(scenePos);
+    if (n && (n->look().kind == LookKind::Sequential || n->look().kind == LookKind::ModuleList)) return n;
+    return nullptr;
+}
+
+void EditorView::markPorts(bool on) {
+    // Ports a wire may end on light up while it is dragged (small graphs only: each check walks the graph).
+    auto* s = m_editor->scene();
+    if (s->nodeItems().size() > 400) return;
+    for (const auto& [k, item] : s->nodeItems()) {
+        if (!on) {
+            item->setPortHighlight(std::nullopt, true);
+            continue;
+        }
+        std::optional<PortHit> best;
+        if (m_wireFrom)
+            for (int p = 0; p < static_cast<int>(item->look().ins.size()); ++p)
+                if (m_editor->wireProblem(*m_wireFrom, {k, p}).isEmpty()) {
+                    best = PortHit{false, p};
+                    break;
+                }
+        item->setPortHighlight(best, true);
+    }
+}
+
+void EditorView::mousePressEvent(QMouseEvent* event) {
+    const QPointF sp = mapToScene(event->position().toPoint());
+    if (event->button() == Qt::MiddleButton ||
+        (event->button() == Qt::LeftButton && (m_spaceHeld || event->modifiers() & Qt::AltModifier))) {
+        m_panning = true;
+        m_panLast = event->position().toPoint();
+        setCursor(Qt::ClosedHandCursor);
+        return;
+    }
+    if (event->button() != Qt::LeftButton) return QGraphicsView::mousePressEvent(event);
+    NodeItem* node = nodeAt(sp);
+    if (!node) return QGraphicsView::mousePressEvent(event); // rubber band
+    const QString def = m_editor->definitionName();
+    if (auto port = node->portAt(sp)) {
+        if (port->output) {
+            m_wireFrom = PortRef{node->key(), port->index};
+        } else if (WireItem* w = m_editor->scene()->wireInto({node->key(), port->index})) {
+            // Pull the wire off this input; dropped on nothing it is deleted.
+            m_wireFrom = w->wire().from;
+            m_pulledFrom = PortRef{node->key(), port->index};
+            w->setVisible(false);
+        } else {
+            m_wireTo = PortRef{node->key(), port->index};
+        }
+        m_preview = new QGraphicsPathItem;
+        m_preview->setPen(QPen(Theme::current().selection, 2, Qt::DashLine));
+        m_preview->setZValue(10);
+        scene()->addItem(m_preview);
+        markPorts(true);
+        return;
+    }
+    // Selection: Shift adds, Ctrl toggles, plain click selects only this (unless already selected).
+    if (event->modifiers() & Qt::ControlModifier) node->setSelected(!node->isSelected());
+    else if (event->modifiers() & Qt::ShiftModifier) node->setSelected(true);
+    else if (!node->isSelected()) {
+        scene()->clearSelection();
+        node->setSelected(true);
+    }
+    const int row = node->rowAt(sp);
+    if (row >= 0 && node->look().kind == LookKind::Sequential && node->look().rows.size() > 1) {
+        m_rowNode = node->key();
+        m_rowFrom = row;
+        return;
+    }
+    m_moving = true;
+    m_moveStart = sp;
+    m_moveBefore.clear();
+    for (const QString& k : m_editor->scene()->selectedKeys())
+        m_moveBefore[k] = m_editor->model()->position(def, k).value_or(QPointF());
+    m_moveSerial = m_editor->nextDragSerial();
+}
+
+void EditorView::mouseMoveEvent(QMouseEvent* event) {
+    const QPointF sp = mapToScene(event->position().toPoint());
+    if (m_panning) {
+        const QPoint d = event->position().toPoint() - m_panLast;
+        m_panLast = event->position().toPoint();
+        horizontalScrollBar()->setValue(horizontalScrollBar()->value() - d.x());
+        verticalScrollBar()->setValue(verticalScrollBar()->value() - d.y());
+        return;
+    }
+    if (m_preview) {
+        auto* s = m_editor->scene();
+        QPointF fixedEnd;
+        if (m_wireFrom) fixedEnd = s->nodeItem(m_wireFrom->key)->outPortScenePos(m_wireFrom->port);
+        else fixedEnd = s->nodeItem(m_wireTo->key)->inPortScenePos(m_wireTo->port);
+        m_preview->setPath(m_wireFrom ? WireItem::curve(fixedEnd, sp) : WireItem::curve(sp, fixedEnd));
+        NodeItem* target = nodeAt(sp);
+        if (m_hoverTarget && m_hoverTarget != target) m_hoverTarget->setPortHighlight(std::nullopt, true);
+        m_hoverTarget = target;
+        if (target)
+            if (auto port = target->portAt(sp); port && port->output == !m_wireFrom) {
+                const PortRef here{target->key(), port->index};
+                const QString problem = m_wireFrom ? m_editor->wireProblem(*m_wireFrom, here)
+                                                   : m_editor->wireProblem(here, *m_wireTo);
+                target->setPortHighlight(port, problem.isEmpty());
+                if (!problem.isEmpty()) Q_EMIT m_editor->message(tr("Cannot wire: %1.").arg(problem));
+            }
+        return;
+    }
+    if (!m_rowNode.isEmpty()) return;
+    if (m_moving && (event->buttons() & Qt::LeftButton)) {
+        const QPointF delta = sp - m_moveStart;
+        if (delta.manhattanLength() < 3) return;
+        std::map<QString, QPointF> after;
+        for (const auto& [k, p] : m_moveBefore) after[k] = snapped(p + delta);
+        m_editor->moveItems(m_moveBefore, after, m_moveSerial);
+        return;
+    }
+    QGraphicsView::mouseMoveEvent(event);
+}
+
+void EditorView::endWireDrag(QPointF sp) {
+    delete m_preview;
+    m_preview = nullptr;
+    markPorts(false);
+    if (m_hoverTarget) m_hoverTarget->setPortHighlight(std::nullopt, true);
+    m_hoverTarget = nullptr;
+    NodeItem* target = nodeAt(sp);
+    std::optional<PortHit> port = target ? target->portAt(sp) : std::nullopt;
+    if (m_wireFrom && port && !port->output) {
+        const PortRef to{target->key(), port->index};
+        if (m_pulledFrom) {
+            if (!m_editor->rewire(*m_pulledFrom, *m_wireFrom, to)) m_editor->scene()->showDefinition(
+                m_editor->definitionName(), m_editor->levels().back().instancePath);
+        } else {
+            m_editor->connectPorts(*m_wireFrom, to);
+        }
+    } else if (m_wireTo && port && port->output) {
+        m_editor->connectPorts({target->key(), port->index}, *m_wireTo);
+    } else if (m_pulledFrom) {
+        m_editor->disconnectPort(*m_pulledFrom); // pulled off and dropped on nothing: no add menu
+    }
+    m_wireFrom.reset();
+    m_wireTo.reset();
+    m_pulledFrom.reset();
+}
+
+void EditorView::mouseReleaseEvent(QMouseEvent* event) {
+    const QPointF sp = mapToScene(event->position().toPoint());
+    if (m_panning) {
+        m_panning = false;
+        setCursor(Qt::ArrowCursor);
+        return;
+    }
+    if (m_preview) return endWireDrag(sp);
+    if (!m_rowNode.isEmpty()) {
+        NodeItem* n = m_editor->scene()->nodeItem(m_rowNode);
+        const int to = n ? n->rowAt(sp) : -1;
+        if (to >= 0 && to != m_rowFrom) m_editor->moveContainerItem(m_rowNode, m_rowFrom, to);
+        m_rowNode.clear();
+        m_rowFrom = -1;
+        return;
+    }
+    if (m_moving) {
+        m_moving = false;
+        return;
+    }
+    QGraphicsView::mouseReleaseEvent(event);
+}
+
+void EditorView::mouseDoubleClickEvent(QMouseEvent* event) {
+    const QPointF sp = mapToScene(event->position().toPoint());
+    if (NodeItem* n = nodeAt(sp)) {
+        if (n->look().kind == LookKind::Block) m_editor->enterNode(n->key());
+        return;
+    }
+    showSearchPopup(event->position().toPoint());
+}
+
+void EditorView::wheelEvent(QWheelEvent* event) {
+    zoomBy(std::pow(1.0015, event->angleDelta().y()));
+}
+
+void EditorView::keyPressEvent(QKeyEvent* event) {
+    auto* s = m_editor->scene();
+    switch (event->key()) {
+    case Qt::Key_Tab:
+        showSearchPopup(mapFromGlobal(QCursor::pos()));
+        return;
+    case Qt::Key_F:
+        frameSelection();
+        return;
+    case Qt::Key_Home:
+        frameAll();
+        return;
+    case Qt::Key_Space:
+        m_spaceHeld = true;
+        return;
+    case Qt::Key_Delete:
+    case Qt::Key_Backspace:
+        m_editor->deleteItems(s->selectedKeys());
+        return;
+    case Qt::Key_Left:
+    case Qt::Key_Right:
+    case Qt::Key_Up:
+    case Qt::Key_Down: {
+        const QPointF d(event->key() == Qt::Key_Left ? -kGrid : event->key() == Qt::Key_Right ? kGrid : 0,
+                        event->key() == Qt::Key_Up ? -kGrid : event->key() == Qt::Key_Down ? kGrid : 0);
+        std::map<QString, QPointF> before, after;
+        for (const QString& k : s->selectedKeys()) {
+            before[k] = m_editor->model()->position(m_editor->definitionName(), k).value_or(QPointF());
+            after[k] = before[k] + d;
+        }
+        if (!before.empty()) m_editor->moveItems(before, after, m_editor->nextDragSerial());
+        return;
+    }
+    default:
+        QGraphicsView::keyPressEvent(event);
+    }
+}
+
+void EditorView::keyReleaseEvent(QKeyEvent* event) {
+    if (event->key() == Qt::Key_Space && !event->isAutoRepeat()) m_spaceHeld = false;
+    QGraphicsView::keyReleaseEvent(event);
+}
+
+void EditorView::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasFormat(kPaletteMime)) event->acceptProposedAction();
+    else event->ignore();
+}
+
+void EditorView::dragMoveEvent(QDragMoveEvent* event) {
+    if (!event->mimeData()->hasFormat(kPaletteMime)) return event->ignore();
+    NodeItem* c = containerAt(mapToScene(event->position().toPoint()));
+    if (m_dropTarget != c) {
+        if (m_dropTarget) m_dropTarget->setDropTarget(false);
+        m_dropTarget = c;
+        if (c) c->setDropTarget(true);
+    }
+    event->acceptProposedAction();
+}
+
+void EditorView::dragLeaveEvent(QDragLeaveEvent*) {
+    if (m_dropTarget) m_dropTarget->setDropTarget(false);
+    m_dropTarget = nullptr;
+}
+
+void EditorView::dropEvent(QDropEvent* event) {
+    if (!event->mimeData()->hasFormat(kPaletteMime)) return event->ignore();
+    const QString entry = QString::fromUtf8(event->mimeData()->data(kPaletteMime));
+    const QPointF sp = mapToScene(event->position().toPoint());
+    if (m_dropTarget) m_dropTarget->setDropTarget(false);
+    m_dropTarget = nullptr;
+    noteUsed(entry);
+    if (NodeItem* c = containerAt(sp); c && !entry.startsWith(QLatin1String("op:")) && entry != QLatin1String("block:+"))
+        m_editor->addIntoContainer(entry, c->key());
+    else
+        m_editor->addFromPalette(entry, snapped(sp));
+    event->acceptProposedAction();
+}
+
+void EditorView::drawBackground(QPainter* painter, const QRectF& rect) {
+    const Theme& t = Theme::current();
+    painter->fillRect(rect, t.background);
+    const double zoom = transform().m11();
+    auto lines = [&](double step, const QColor& c) {
+        QVector<QLineF> ls;
+        for (double x = std::floor(rect.left() / step) * step; x < rect.right(); x += step)
+            ls.append(QLineF(x, rect.top(), x, rect.bottom()));
+        for (double y = std::floor(rect.top() / step) * step; y < rect.bottom(); y += step)
+            ls.append(QLineF(rect.left(), y, rect.right(), y));
+        painter->setPen(QPen(c, 0));
+        painter->drawLines(ls);
+    };
+    if (zoom > 0.45) lines(kGrid, t.gridFine); // the fine grid thins out when zoomed out
+    if (zoom > 0.09) lines(kGrid * 5, t.gridCoarse);
+}
+
+void EditorView::resizeEvent(QResizeEvent* event) {
+    QGraphicsView::resizeEvent(event);
+    m_minimap->move(viewport()->width() - m_minimap->width() - 10, viewport()->height() - m_minimap->height() - 10);
+}
+
+void EditorView::scrollContentsBy(int dx, int dy) {
+    QGraphicsView::scrollContentsBy(dx, dy);
+    m_minimap->update();
+}
+
+} // namespace ml::gui

@@ -1,0 +1,86 @@
+#pragma once
+// The canvas: pan (middle drag, or Space/Alt + drag), zoom at the cursor,
+// rubber-band selection, node drags (one MoveCommand per drag), wire drags
+// from ports (compatible ports light up; a refused wire says why), palette
+// drops (onto a container frame: into it), Tab/double-click search, F/Home,
+// a grid with snapping and a minimap. It turns gestures into Editor calls.
+#include "editor/GraphModel.h"
+
+#include <QGraphicsView>
+
+#include <map>
+#include <optional>
+
+class QGraphicsPathItem;
+
+namespace ml::gui {
+
+class Editor;
+class Minimap;
+class NodeItem;
+
+class EditorView : public QGraphicsView {
+    Q_OBJECT
+
+public:
+    explicit EditorView(Editor* editor, QWidget* parent = nullptr);
+
+    void frameAll();
+    void frameSelection();
+    void zoomBy(double factor);
+    void showSearchPopup(QPoint viewPos);
+    void setMinimapVisible(bool on);
+    void setSnapToGrid(bool on) { m_snap = on; }
+    QPointF snapped(QPointF p) const;
+    QStringList recentEntries() const { return m_recent; }
+    void noteUsed(const QString& entry);
+
+protected:
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void keyReleaseEvent(QKeyEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dragMoveEvent(QDragMoveEvent* event) override;
+    void dragLeaveEvent(QDragLeaveEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void drawBackground(QPainter* painter, const QRectF& rect) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void scrollContentsBy(int dx, int dy) override;
+    bool focusNextPrevChild(bool) override { return false; } // Tab opens the search popup
+
+private:
+    NodeItem* nodeAt(QPointF scenePos) const;
+    void endWireDrag(QPointF scenePos);
+    void markPorts(bool on);
+    NodeItem* containerAt(QPointF scenePos) const;
+
+    Editor* m_editor;
+    Minimap* m_minimap;
+    bool m_snap = true;
+    // Panning.
+    bool m_panning = false;
+    bool m_spaceHeld = false;
+    QPoint m_panLast;
+    // Node drag.
+    bool m_moving = false;
+    QPointF m_moveStart;
+    std::map<QString, QPointF> m_moveBefore;
+    int m_moveSerial = 0;
+    // Sequential row drag (reorder).
+    QString m_rowNode;
+    int m_rowFrom = -1;
+    // Wire drag: from an output, or pulled off an input.
+    std::optional<PortRef> m_wireFrom;     // output end
+    std::optional<PortRef> m_wireTo;       // input end when dragging backwards from a free input
+    std::optional<PortRef> m_pulledFrom;   // input the wire was pulled off
+    QGraphicsPathItem* m_preview = nullptr;
+    NodeItem* m_hoverTarget = nullptr;
+    NodeItem* m_dropTarget = nullptr;
+    QStringList m_recent;
+};
+
+} // namespace ml::gui

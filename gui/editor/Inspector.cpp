@@ -1,0 +1,270 @@
+#include "editor/Inspector.h"
+
+#include "editor/Editor.h"
+#include "editor/EditorScene.h"
+#include "editor/NodeLook.h"
+#include "model/LayerCatalog.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace ml::gui {
+
+QString Inspector::kindSentence(const QString& kind) {
+    if (kind == QLatin1String("Sequential"))
+        return tr("Sequential: runs its items in order, the output of one feeding the next. Each item owns its "
+                  "own parameters; the forward is implied, so there is nothing to wire inside.");
+    if (kind == QLatin1String("ModuleList"))
+        return tr("ModuleList: holds modules and registers their parameters, but has no forward of its own. "
+                  "The parent's forward calls list[i] (a constant or a runtime index such as a task id), or "
+                  "applies every item in turn.");
+    return tr("Custom block (an nn.Module subclass): its forward is a graph you wire, with branches, skips and "
+              "reuse; it owns its children's parameters. Double-click it to open its graph.");
+}
+
+Inspector::Inspector(Editor* editor, QWidget* parent) : QWidget(parent), m_editor(editor) {
+    m_outer = new QVBoxLayout(this);
+    m_outer->setContentsMargins(0, 0, 0, 0);
+    // Rebuild after the event that changed things has finished (a widget may be deleting itself).
+    auto later = [this] { QTimer::singleShot(0, this, &Inspector::rebuild); };
+    connect(editor->scene(), &QGraphicsScene::selectionChanged, this, later);
+    connect(editor->model(), &GraphModel::documentChanged, this, later);
+    connect(editor, &Editor::levelsChanged, this, later);
+    rebuild();
+}
+
+void Inspector::addHeading(const QString& text) {
+    auto* l = new QLabel(QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()), m_content);
+    l->setWordWrap(true);
+    m_layout->addWidget(l);
+}
+
+void Inspector::addText(const QString& text, bool muted) {
+    auto* l = new QLabel(text, m_content);
+    l->setWordWrap(true);
+    l->setTextFormat(Qt::PlainText);
+    if (muted) l->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_layout->addWidget(l);
+}
+
+void Inspector::rebuild() {
+    if (m_content) m_content->deleteLater();
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    m_content = scroll;
+    auto* inner = new QWidget(scroll);
+    m_layout = new QVBoxLayout(inner);
+    scroll->setWidget(inner);
+    m_outer->addWidget(scroll);
+    // m_content is the scroll area; labels parented to inner through the layout.
+    const QStringList keys = m_editor->scene()->selectedKeys();
+    if (keys.isEmpty()) showDefinition();
+    else if (keys.size() == 1) showNode(keys.front());
+    else showSelection(keys);
+    m_layout->addStretch(1);
+}
+
+void Inspector::showDefinition() {
+    const QString defName = m_editor->definitionName();
+    const BlockDef* def = m_editor->model()->definition(defName);
+    if (!def) return;
+    addHeading(defName + (qs(m_editor->model()->document().model) == defName ? tr(" (the model)") : tr(" (block)")));
+    if (!def->doc.empty()) addText(qs(def->doc));
+    addText(kindSentence(QStringLiteral("Block")), true);
+    auto addPortRow = [&](bool input) {
+        auto* row = new QHBoxLayout;
+        auto* name = new QLineEdit(m_content);
+        name->setPlaceholderText(input ? tr("new input name") : tr("new output name"));
+        auto* add = new QPushButton(input ? tr("Add input") : tr("Add output"), m_content);
+        row->addWidget(name);
+        row->addWidget(add);
+        m_layout->addLayout(row);
+        connect(add, &QPushButton::clicked, this, [this, name, input] { m_editor->addPort(input, name->text()); });
+    };
+    addText(tr("Inputs: %1").arg(def->inputs.size()));
+    addPortRow(true);
+    addText(tr("Outputs: %1").arg(def->outputs.size()));
+    addPortRow(false);
+    addText(tr("Select a node to see what it does. Tab or double-click on the canvas adds one; drag from an output "
+               "port to an input port to wire."), true);
+}
+
+void Inspector::showSelection(const QStringList& keys) {
+    addHeading(tr("%1 items selected").arg(keys.size()));
+    addText(tr("Group them into a container (wires crossing the boundary become the block's ports):"), true);
+    for (const QString& kind : {QStringLiteral("Sequential"), QStringLiteral("ModuleList"), QStringLiteral("block")}) {
+        auto* b = new QPushButton(tr("Group into %1").arg(kind), m_content);
+        m_layout->addWidget(b);
+        connect(b, &QPushButton::clicked, this, [this, kind, keys] { m_editor->group(kind, keys); });
+    }
+    auto* del = new QPushButton(tr("Delete"), m_content);
+    m_layout->addWidget(del);
+    connect(del, &QPushButton::clicked, this, [this, keys] { m_editor->deleteItems(keys); });
+}
+
+void Inspector::showNode(const QString& key) {
+    GraphModel* model = m_editor->model();
+    const QString defName = m_editor->definitionName();
+    const BlockDef* def = model->definition(defName);
+    if (!def) return;
+    auto button = [&](const QString& text, std::function<void()> fn) {
+        auto* b = new QPushButton(text, m_content);
+        m_layout->addWidget(b);
+        connect(b, &QPushButton::clicked, this, fn);
+    };
+    if (key.startsWith(QLatin1String("input:")) || key.startsWith(QLatin1String("output:"))) {
+        const bool input = key.startsWith(QLatin1String("input:"));
+        const QString name = key.mid(key.indexOf(QLatin1Char(':')) + 1);
+        addHeading((input ? tr("Input ") : tr("Output ")) + name);
+        auto* form = new QFormLayout;
+        auto* edit = new QLineEdit(name, m_content);
+        form->addRow(tr("Name"), edit);
+        m_layout->addLayout(form);
+        connect(edit, &QLineEdit::editingFinished, this, [this, edit, key, name] {
+            if (edit->text() != name) m_editor->renamePort(key, edit->text());
+        });
+        button(tr("Remove this port"), [this, key] { m_editor->deleteItems({key}); });
+        return;
+    }
+    const Node* n = def->findNode(ss(key));
+    if (!n) return;
+    const NodeLook look = lookOf(*model, defName, m_editor->levels().back().instancePath, key);
+    QString kind;
+    switch (look.kind) {
+    case LookKind::Sequential: kind = QStringLiteral("Sequential"); break;
+    case LookKind::ModuleList: kind = QStringLiteral("ModuleList"); break;
+    case LookKind::Block: kind = QStringLiteral("Block"); break;
+    default: break;
+    }
+    addHeading(n->isCall() ? tr("Node %1 calls %2 (%3)").arg(key, qs(n->call), look.subtitle.section(QStringLiteral("  ·  "), 0, 0))
+                           : tr("Node %1: op %2").arg(key, qs(n->op)));
+    if (!kind.isEmpty()) addText(kindSentence(kind));
+
+    // Arguments: the child's (layer or block) or the op's.
+    const ModuleSpec* spec = model->calledSpec(defName, key);
+    const LayerType* layer = spec ? findLayerType(spec->type) : nullptr;
+    const OpType* op = n->isCall() ? nullptr : findOpType(n->op);
+    if (layer) addText(qs(layer->summary), true);
+    if (op) addText(qs(op->summary), true);
+    std::vector<std::pair<std::string, Json>> argList; // name, default/inferred shown as placeholder
+    const ModuleInstance* inst = n->isCall() ? model->childInstance(m_editor->levels().back().instancePath,
+                                                                    model->calledChildName(defName, key))
+                                             : nullptr;
+    if (layer)
+        for (const ArgSpec& a : layer->args)
+            argList.push_back({a.name, inst && inst->args.contains(a.name) ? inst->args[a.name] : a.defaultValue});
+    if (op)
+        for (const ArgSpec& a : op->args) argList.push_back({a.name, a.defaultValue});
+    if (spec)
+        if (const BlockDef* b = model->definition(qs(spec->type)))
+            for (const BlockParameter& p : b->parameters) argList.push_back({p.name, p.defaultValue});
+    if (!argList.empty()) {
+        auto* form = new QFormLayout;
+        const Json current = op ? n->args : (spec ? spec->args : Json::object());
+        for (const auto& [name, shown] : argList) {
+            auto* edit = new QLineEdit(m_content);
+            edit->setObjectName(QStringLiteral("arg_") + qs(name));
+            if (current.contains(name)) edit->setText(current[name].is_string() ? qs(current[name].get<std::string>()) : qs(current[name].dump()));
+            edit->setPlaceholderText(shown.is_null() ? tr("inferred") : qs(shown.dump()));
+            form->addRow(qs(name), edit);
+            const std::string argName = name;
+            const bool isOp = op != nullptr;
+            connect(edit, &QLineEdit::editingFinished, this, [this, edit, argName, key, current, isOp] {
+                Json args = current;
+                const std::string text = ss(edit->text().trimmed());
+                const std::string before = args.contains(argName) ? (args[argName].is_string() ? args[argName].get<std::string>() : args[argName].dump()) : "";
+                if (text == before) return;
+                if (text.empty()) args.erase(argName);
+                else {
+                    Json v = Json::parse(text, nullptr, false);
+                    args[argName] = v.is_discarded() ? Json(text) : v; // "$in_channels", "tanh"
+                }
+                if (isOp) m_editor->setOpArgs(key, args);
+                else m_editor->setChildArgs(key, args);
+            });
+        }
+        m_layout->addLayout(form);
+    }
+    if (!look.params.isEmpty()) addText(look.params);
+
+    if (look.kind == LookKind::ModuleList) {
+        auto* combo = new QComboBox(m_content);
+        combo->setObjectName(QStringLiteral("listUse"));
+        const ModuleSpec* list = spec;
+        for (size_t i = 0; list && i < list->items.size(); ++i) combo->addItem(tr("call %1[%2]").arg(qs(n->call)).arg(i), static_cast<int>(i));
+        for (const BlockInput& in : def->inputs)
+            if (in.dtype == DType::Int64) combo->addItem(tr("call %1[%2] (runtime index)").arg(qs(n->call), qs(in.name)), -2);
+        combo->addItem(tr("apply every item in turn"), -1);
+        if (n->listUse == ListUse::Chain) combo->setCurrentIndex(combo->count() - 1);
+        else if (n->constIndex) combo->setCurrentIndex(static_cast<int>(*n->constIndex));
+        else
+            for (int i = 0; i < combo->count(); ++i)
+                if (combo->itemText(i).contains(QLatin1Char('[') + qs(n->indexInput) + QLatin1Char(']'))) combo->setCurrentIndex(i);
+        m_layout->addWidget(combo);
+        connect(combo, &QComboBox::activated, this, [this, combo, key](int i) {
+            const int v = combo->itemData(i).toInt();
+            if (v >= 0) m_editor->setListIndex(key, ListUse::Index, v);
+            else if (v == -1) m_editor->setListIndex(key, ListUse::Chain, std::nullopt);
+            else {
+                const QString in = combo->itemText(i).section(QLatin1Char('['), 1).section(QLatin1Char(']'), 0, 0);
+                const QString def = m_editor->definitionName();
+                const int port = m_editor->model()->inputPortCount(def, key) - 1; // the index port is last
+                m_editor->connectPorts({QStringLiteral("input:") + in, 0}, {key, port});
+            }
+        });
+    }
+    if (look.kind == LookKind::Sequential && spec) {
+        addText(tr("Items (drag a row on the canvas, or use the buttons, to reorder):"), true);
+        for (size_t i = 0; i < look.rows.size(); ++i) {
+            auto* row = new QHBoxLayout;
+            row->addWidget(new QLabel(look.rows[i].label + QStringLiteral("  ") + look.rows[i].text, m_content), 1);
+            auto* up = new QPushButton(QStringLiteral("↑"), m_content);
+            auto* down = new QPushButton(QStringLiteral("↓"), m_content);
+            up->setFixedWidth(28);
+            down->setFixedWidth(28);
+            up->setEnabled(i > 0);
+            down->setEnabled(i + 1 < look.rows.size());
+            row->addWidget(up);
+            row->addWidget(down);
+            m_layout->addLayout(row);
+            const int at = static_cast<int>(i);
+            connect(up, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at - 1); });
+            connect(down, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at + 1); });
+        }
+    }
+    if (look.sharedUses > 1) {
+        const QStringList others = model->nodesSharingWith(defName, key);
+        addText(tr("Shared: this instance runs at %1 places (%2). Every use trains the same parameters; its "
+                   "gradient is the sum over the uses.")
+                    .arg(look.sharedUses)
+                    .arg(others.join(QStringLiteral(", "))));
+    }
+    // Problems and fixes.
+    for (const Diagnostic* d : model->diagnosticsFor(defName, m_editor->levels().back().instancePath, key)) {
+        auto* l = new QLabel((d->isError() ? tr("Error: ") : tr("Warning: ")) + qs(d->message) +
+                                 (d->fix.empty() ? QString() : tr("\nFix: ") + qs(d->fix)),
+                             m_content);
+        l->setWordWrap(true);
+        l->setStyleSheet(d->isError() ? QStringLiteral("color: #f05050;") : QStringLiteral("color: #e8b030;"));
+        m_layout->addWidget(l);
+        if (m_editor->hasFix(*d)) {
+            const Diagnostic copy = *d;
+            button(tr("Apply fix: add the projection"), [this, copy] { m_editor->applyFix(copy); });
+        }
+    }
+    if (look.kind == LookKind::Block) button(tr("Open block"), [this, key] { m_editor->enterNode(key); });
+    if (n->isCall()) button(tr("Call again (share this instance)"), [this, key] { m_editor->callAgain(key); });
+    if (look.kind == LookKind::Sequential || look.kind == LookKind::ModuleList || look.kind == LookKind::Block)
+        button(tr("Ungroup"), [this, key] { m_editor->ungroup(key); });
+    button(tr("Delete"), [this, key] { m_editor->deleteItems({key}); });
+}
+
+} // namespace ml::gui

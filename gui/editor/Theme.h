@@ -1,0 +1,22 @@
+#pragma once
+// Colours of the canvas and the docks' accents; dark by default.
+#include <QColor>
+
+namespace ml::gui {
+
+struct Theme {
+    bool dark = true;
+    QColor background, gridFine, gridCoarse;
+    QColor nodeBody, nodeBorder, text, mutedText;
+    QColor layerHeader, opHeader, ioHeader, blockHeader;
+    QColor sequentialFrame, listFrame;
+    QColor wire, indexWire, tensorPort, indexPort;
+    QColor error, warning, shared, selection, compatible;
+
+    static Theme darkTheme();
+    static Theme lightTheme();
+    static const Theme& current();
+    static void setCurrent(const Theme& theme);
+};
+
+} // namespace ml::gui

@@ -1,0 +1,40 @@
+#pragma once
+// A wire from an output port to an input port, by ids; its ends follow the
+// node items, its label is the tensor type flowing through it (batch N).
+#include "editor/GraphModel.h"
+
+#include <QGraphicsPathItem>
+
+namespace ml::gui {
+
+class EditorScene;
+
+class WireItem : public QGraphicsItem {
+public:
+    enum { Type = UserType + 2 };
+    WireItem(Wire wire, QString label, PortKind kind);
+
+    int type() const override { return Type; }
+    const Wire& wire() const { return m_wire; }
+    void setLabel(QString label, PortKind kind);
+    void setHighlighted(bool on);
+    // Recomputes the curve from the end points (scene coordinates).
+    void setEnds(QPointF from, QPointF to);
+
+    QRectF boundingRect() const override;
+    QPainterPath shape() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+    static QPainterPath curve(QPointF from, QPointF to);
+
+private:
+    Wire m_wire;
+    QString m_label;
+    PortKind m_kind;
+    QPainterPath m_path;
+    QPainterPath m_hit;
+    QRectF m_bounds;
+    bool m_highlighted = false;
+};
+
+} // namespace ml::gui
