@@ -327,7 +327,7 @@ int runBench(const std::vector<std::string>& argv) {
     }
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
-    const auto groups = objectiveGroups(trainer.objectives()).size();
+    const auto groups = trainer.plan().runsAllBranches() ? 1 : objectiveGroups(trainer.objectives()).size();
     // Training FLOPs: 6 x the forward multiply-adds (forward 2, backward 4).
     const double flops = 6.0 * trainer.plan().forwardMultiplyAdds(config.batchSize);
     Json j = Json::object();

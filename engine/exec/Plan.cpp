@@ -125,8 +125,9 @@ ops::LayerNormGeometry layerNormGeometry(const Json& a, const std::vector<Index>
 } // namespace
 
 Plan::Plan(const ModelDocument& doc, const Analysis& analysis, ParameterStore& store, Index maxBatch,
-           std::uint64_t seed)
-    : m_doc(doc), m_analysis(analysis), m_store(store), m_maxBatch(maxBatch), m_rng(seed, 7) {
+           std::uint64_t seed, bool allBranches)
+    : m_doc(doc), m_analysis(analysis), m_store(store), m_maxBatch(maxBatch), m_allBranches(allBranches),
+      m_rng(seed, 7) {
     if (!analysis.ok()) throw Error("cannot compile " + doc.model + ": the model has errors (run validate)");
     if (maxBatch < 1) throw Error("batch size must be at least 1");
     const ModuleInstance& root = analysis.tree.root();
@@ -175,8 +176,9 @@ TensorType Plan::typeOf(int value) const {
 
 int Plan::fixedValue(const Ref& r, const std::string& where) const {
     if (r.isVarying())
-        throw Error(where + ": its input changes shape with the runtime index; ModuleLab runs such a tensor only "
-                            "as a model output");
+        throw Error(where + ": its input depends on the runtime index" +
+                    std::string(m_allBranches ? " and all branches run at once" : " and changes shape") +
+                    "; ModuleLab runs such a tensor only as a model output");
     if (r.value < 0) throw Error(where + ": an index input cannot feed a tensor op");
     return r.value;
 }
@@ -339,11 +341,12 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
                     std::vector<std::vector<Ref>> perItem;
                     for (size_t k = 0; k < callee.children.size(); ++k)
                         perItem.push_back(compileCall(callee.children[k].id, in, nodeChain + "[" + std::to_string(k) + "]",
-                                                      slot, static_cast<Index>(k)));
+                                                      m_allBranches ? -1 : slot, static_cast<Index>(k)));
                     for (size_t o = 0; o < perItem.front().size(); ++o) {
                         std::vector<int> choices;
                         for (const auto& r : perItem) choices.push_back(fixedValue(r.at(o), here));
-                        const bool sameShape = std::all_of(choices.begin(), choices.end(), [&](int v) {
+                        // With all branches run, the result is chosen when an output is read.
+                        const bool sameShape = !m_allBranches && std::all_of(choices.begin(), choices.end(), [&](int v) {
                             return m_values[static_cast<size_t>(v)].dims == m_values[static_cast<size_t>(choices[0])].dims;
                         });
                         Ref r;
@@ -445,6 +448,10 @@ void Plan::setIndexInput(int i, Index value) {
         throw Error("index input '" + p.name + "' = " + std::to_string(value) + " is out of range 0.." +
                     std::to_string(p.listSize - 1));
     m_indexValues[static_cast<size_t>(i)] = value;
+}
+
+bool Plan::hasIndexInputs() const {
+    return std::any_of(m_inputs.begin(), m_inputs.end(), [](const Port& p) { return p.value < 0; });
 }
 
 int Plan::outputValue(int o) const {

@@ -38,8 +38,14 @@ struct ParameterUse {
 
 class Plan {
 public:
+    // allBranches: a runtime-indexed ModuleList call runs every item in one
+    // forward, and each output is read per index value (joint multi-task
+    // training: the shared trunk runs once for all heads). Such a plan needs
+    // every indexed result to be a model output; otherwise compiling throws.
     Plan(const ModelDocument& doc, const Analysis& analysis, ParameterStore& store, Index maxBatch,
-         std::uint64_t seed = 0);
+         std::uint64_t seed = 0, bool allBranches = false);
+    bool runsAllBranches() const { return m_allBranches; }
+    bool hasIndexInputs() const;
 
     Index maxBatch() const { return m_maxBatch; }
     void setTraining(bool training) { m_training = training; }
@@ -124,6 +130,7 @@ private:
     const Analysis& m_analysis;
     ParameterStore& m_store;
     Index m_maxBatch;
+    bool m_allBranches;
     Index m_n = 0;
     bool m_training = true;
     Random m_rng;

@@ -66,7 +66,14 @@ std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objecti
     std::vector<ObjectiveResult> results(objectives.size());
     for (int i = 0; i < plan.inputCount(); ++i)
         if (!plan.inputIsIndex(i)) plan.setInput(i, batch.inputs.at(static_cast<size_t>(i)), batch.n);
-    for (const std::vector<int>& group : objectiveGroups(objectives)) {
+    // A plan that runs all branches needs one forward for every objective;
+    // otherwise each group of index values gets its own.
+    std::vector<std::vector<int>> groups = objectiveGroups(objectives);
+    if (plan.runsAllBranches()) {
+        groups = {{}};
+        for (size_t k = 0; k < objectives.size(); ++k) groups[0].push_back(static_cast<int>(k));
+    }
+    for (const std::vector<int>& group : groups) {
         std::vector<int> active;
         for (int k : group)
             if (std::find(which.begin(), which.end(), k) != which.end()) active.push_back(k);
@@ -76,6 +83,7 @@ std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objecti
         plan.forward(batch.n);
         for (int k : active) {
             const Objective& obj = objectives[static_cast<size_t>(k)];
+            for (const auto& [name, value] : obj.indexValues) plan.setIndexInput(findInput(plan, name), value);
             const int o = findOutput(plan, obj.output);
             const std::vector<Index> shape = plan.outputShape(o);
             Index width = 1;

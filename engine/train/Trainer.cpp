@@ -54,6 +54,14 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
     m_store->initialize(m_analysis.tree, m_config.seed);
     const Index batch = std::min(m_config.batchSize, m_data.train.count());
     m_plan = std::make_unique<Plan>(m_doc, m_analysis, *m_store, batch, m_config.seed + 3);
+    if (!m_config.roundRobin && m_plan->hasIndexInputs()) {
+        // Joint training: run the shared trunk once for all heads when the model allows it.
+        try {
+            m_plan = std::make_unique<Plan>(m_doc, m_analysis, *m_store, batch, m_config.seed + 3, true);
+        } catch (const Error&) {
+            // An indexed result feeds further ops: keep one forward per index value.
+        }
+    }
 
     // Objectives, checked against the model and the data before any step.
     m_objectives = m_config.objectives.empty() ? defaultObjectives(m_doc, m_data.train) : m_config.objectives;

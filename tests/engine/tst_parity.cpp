@@ -39,6 +39,7 @@ struct Case {
     std::string example;
     std::vector<Objective> objectives;
     std::vector<std::string> outputs; // fixture output names, per objective group
+    bool allBranches = false;         // joint plan: the trunk runs once for all heads
 };
 
 struct Fixture {
@@ -59,7 +60,7 @@ std::unique_ptr<Fixture> load(const Case& c) {
     f->inputs = io::readSafetensors(fixture(c.folder, "inputs.safetensors"));
     Index n = 0;
     for (const io::NamedTensor& t : f->inputs.tensors) n = std::max(n, t.shape.empty() ? 0 : t.shape[0]);
-    f->plan = std::make_unique<Plan>(f->doc, f->analysis, *f->store, n);
+    f->plan = std::make_unique<Plan>(f->doc, f->analysis, *f->store, n, 0, c.allBranches);
     f->batch.n = n;
     for (int i = 0; i < f->plan->inputCount(); ++i) {
         const io::NamedTensor* t = f->plan->inputIsIndex(i) ? nullptr : f->inputs.find(f->plan->inputName(i));
@@ -87,6 +88,10 @@ std::vector<Case> cases() {
          {obj({{"task_index", 0}}, LossKind::CrossEntropy, "task0"),
           obj({{"task_index", 1}}, LossKind::CrossEntropy, "task1"), obj({{"task_index", 2}}, LossKind::Mse, "task2")},
          {"y0", "y1", "y2"}},
+        {"multitask", "multitask.json",
+         {obj({{"task_index", 0}}, LossKind::CrossEntropy, "task0"),
+          obj({{"task_index", 1}}, LossKind::CrossEntropy, "task1"), obj({{"task_index", 2}}, LossKind::Mse, "task2")},
+         {"y0", "y1", "y2"}, true},
         {"simple_cnn", "simple_cnn.json", {obj({}, LossKind::CrossEntropy, "target")}, {"y"}},
         {"resnet", "resnet.json", {obj({}, LossKind::CrossEntropy, "target")}, {"y"}},
         {"siamese", "siamese.json", {obj({}, LossKind::BceWithLogits, "target")}, {"y"}},
@@ -104,7 +109,7 @@ private Q_SLOTS:
         QTest::addColumn<double>("tolerance");
         const auto c = cases();
         for (size_t i = 0; i < c.size(); ++i)
-            QTest::newRow(c[i].folder.c_str()) << int(i) << 1e-4;
+            QTest::newRow((c[i].folder + (c[i].allBranches ? " (all branches)" : "")).c_str()) << int(i) << 1e-4;
     }
 
     void forwardAndGradients() {
