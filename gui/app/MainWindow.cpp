@@ -355,6 +355,8 @@ void MainWindow::exportImage(const QString& path) {
     r.adjust(-40, -40, 40, 40);
     const QList<QGraphicsItem*> selected = scene->selectedItems();
     scene->clearSelection();
+    // Cached items would paint pixmaps: an SVG must get vector text and shapes.
+    for (const auto& [k, item] : m_editor->scene()->nodeItems()) item->setCacheMode(QGraphicsItem::NoCache);
     if (path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive)) {
         QSvgGenerator svg;
         svg.setFileName(path);
@@ -373,6 +375,7 @@ void MainWindow::exportImage(const QString& path) {
         p.end();
         image.save(path);
     }
+    for (const auto& [k, item] : m_editor->scene()->nodeItems()) item->setCacheMode(QGraphicsItem::DeviceCoordinateCache);
     for (QGraphicsItem* item : selected) item->setSelected(true);
     statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 5000);
 }

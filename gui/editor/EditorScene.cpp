@@ -17,12 +17,23 @@ EditorScene::EditorScene(GraphModel* model, QObject* parent) : QGraphicsScene(pa
     connect(this, &QGraphicsScene::selectionChanged, this, &EditorScene::refreshHighlights);
 }
 
-void EditorScene::showDefinition(const QString& definition, const QString& instancePath) {
+EditorScene::~EditorScene() {
+    blockSignals(true); // items die below; nothing may look at them
     for (auto& [k, item] : m_items) delete item;
     m_items.clear();
     for (WireItem* w : m_wires) delete w;
     m_wires.clear();
-    m_wiresByKey.clear();
+}
+
+void EditorScene::showDefinition(const QString& definition, const QString& instancePath) {
+    {
+        const QSignalBlocker block(this);
+        for (auto& [k, item] : m_items) delete item;
+        m_items.clear();
+        for (WireItem* w : m_wires) delete w;
+        m_wires.clear();
+        m_wiresByKey.clear();
+    }
     m_definition = definition;
     m_instancePath = instancePath;
     m_recentlyLeft.clear();
@@ -68,6 +79,7 @@ void EditorScene::markRecentlyLeft(const QString& key) {
 }
 
 void EditorScene::sync() {
+    blockSignals(true); // deleting a selected item would report a selection with dead items
     if (!m_model->definition(m_definition)) {
         // The definition shown is gone (undo of a group, a new file): show the model.
         m_definition = QString::fromStdString(m_model->document().model);
@@ -117,7 +129,9 @@ void EditorScene::sync() {
         addItem(item);
         updateWire(item);
     }
+    blockSignals(false);
     refreshHighlights();
+    Q_EMIT selectionChanged();
 }
 
 void EditorScene::applyPositions(const QStringList& keys) {

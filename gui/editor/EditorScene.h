@@ -18,6 +18,7 @@ class EditorScene : public QGraphicsScene {
 
 public:
     explicit EditorScene(GraphModel* model, QObject* parent = nullptr);
+    ~EditorScene() override;
 
     GraphModel* model() const { return m_model; }
     // Shows `definition`; `instancePath` picks the instance whose shapes are drawn.

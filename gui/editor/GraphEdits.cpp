@@ -927,7 +927,7 @@ QStringList paste(ModelDocument& doc, const std::string& def, const ModelDocumen
     for (const NamedSpec& c : src->children) {
         if (c.spec.type == def || c.spec.type == doc.model)
             throw Error("a block cannot contain an instance of itself ('" + c.spec.type + "').");
-        const std::string name = freshChildName(d, c.name);
+        const std::string name = d.findChild(c.name) ? freshChildName(d, c.name) : c.name;
         childMap[c.name] = name;
         d.children.push_back({name, c.spec});
     }
@@ -938,7 +938,7 @@ QStringList paste(ModelDocument& doc, const std::string& def, const ModelDocumen
     std::vector<Node> added;
     for (const Node& n : src->nodes) {
         Node copy = n;
-        copy.id = freshNodeId(d, n.id);
+        copy.id = d.findNode(n.id) || isInputName(d, n.id) ? freshNodeId(d, n.id) : n.id;
         nodeMap[n.id] = copy.id;
         Node placeholder;
         placeholder.id = copy.id;

@@ -1,0 +1,542 @@
+// The node editor driven through real events (palette drop, mouse wiring,
+// keys) or through the Editor entry points those events call; every case
+// checks the resulting ModelDocument and its analysis.
+#include "app/MainWindow.h"
+#include "editor/DiagnosticsView.h"
+#include "editor/Editor.h"
+#include "editor/EditorScene.h"
+#include "editor/EditorView.h"
+#include "editor/NodeItem.h"
+#include "editor/PaletteEntries.h"
+#include "editor/WireItem.h"
+#include "io/ModelJson.h"
+
+#include <QListWidget>
+#include <QToolButton>
+
+#include <cmath>
+#include <set>
+#include <QMimeData>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ml;
+using namespace ml::gui;
+
+namespace {
+const QString kExamples = QStringLiteral(MODULELAB_SOURCE_DIR "/resources/examples/");
+
+const BlockDef& def(const Editor& e, const char* name) {
+    const BlockDef* d = e.model()->document().findDefinition(name);
+    if (!d) qFatal("no definition %s", name);
+    return *d;
+}
+const Node* node(const Editor& e, const char* defName, const QString& id) {
+    return def(e, defName).findNode(id.toStdString());
+}
+std::string text(const Editor& e) { return io::modelToString(e.model()->document()); }
+int errors(const Editor& e) {
+    int n = 0;
+    for (const Diagnostic& d : e.model()->analysis().diagnostics) n += d.isError();
+    return n;
+}
+} // namespace
+
+class TestEditor : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("ModuleLabTest"));
+    }
+
+    void examplesOpen_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<int>("errorCount");
+        QTest::newRow("multitask") << "multitask.json" << 0;
+        QTest::newRow("resnet") << "resnet.json" << 0;
+        QTest::newRow("siamese") << "siamese.json" << 0;
+        QTest::newRow("simple_cnn") << "simple_cnn.json" << 0;
+        QTest::newRow("resnet_tutorial") << "resnet_tutorial.json" << 1;
+    }
+    void examplesOpen() {
+        QFETCH(QString, file);
+        QFETCH(int, errorCount);
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + file));
+        QCOMPARE(errors(*w.editor()), errorCount);
+        // Every item of the top graph is on the canvas, laid out (no two at one place).
+        const auto& items = w.editor()->scene()->nodeItems();
+        QCOMPARE(static_cast<int>(items.size()), w.editor()->model()->itemKeys(w.editor()->definitionName()).size());
+        std::set<std::pair<int, int>> places;
+        for (const auto& [k, item] : items) places.insert({int(item->pos().x()), int(item->pos().y())});
+        QCOMPARE(places.size(), items.size());
+        QVERIFY(w.windowTitle().startsWith(file));
+    }
+
+    void tutorialErrorIsOnBlock1() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + "resnet_tutorial.json"));
+        Editor* e = w.editor();
+        NodeItem* h1 = e->scene()->nodeItem("h1");
+        QVERIFY(h1->look().error);
+        QVERIFY(h1->toolTip().contains("cannot add 'x' [N, 3, 32, 32]"));
+        QVERIFY(!e->scene()->nodeItem("h2")->look().error);
+        // Clicking the diagnostic opens block1 and selects the add node.
+        w.diagnostics()->activate(0);
+        QCOMPARE(e->definitionName(), QString("ResidualBlock"));
+        QCOMPARE(e->levels().back().instancePath, QString("block1"));
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"sum"});
+        QVERIFY(e->scene()->nodeItem("sum")->look().error);
+        // The one-click fix inserts the projection; the model becomes valid; undo restores the error.
+        const Diagnostic d = e->model()->analysis().diagnostics.front();
+        QVERIFY(e->hasFix(d));
+        QVERIFY(e->applyFix(d));
+        QCOMPARE(errors(*e), 0);
+        const Node* sum = node(*e, "ResidualBlock", "sum");
+        QCOMPARE(sum->inputs[1], std::string("proj1"));
+        const NamedSpec* shortcut = def(*e, "ResidualBlock").findChild("shortcut1");
+        QVERIFY(shortcut);
+        QCOMPARE(shortcut->spec.type, std::string("Sequential"));
+        QCOMPARE(shortcut->spec.items[0].args["out_channels"], Json("$out_channels"));
+        QCOMPARE(e->model()->analysis().tree.uniqueParameterCount(), Index(260928 + (3 * 64 + 64 * 2) + (64 * 128 + 128 * 2)));
+        e->undoStack()->undo();
+        QCOMPARE(errors(*e), 1);
+    }
+
+    void dropLayerFromPalette() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        const size_t before = def(*e, "Model").nodes.size();
+        // A real drop event on the viewport, with the palette's MIME data.
+        QMimeData mime;
+        mime.setData(kPaletteMime, "layer:Linear");
+        const QPoint at = w.view()->viewport()->rect().center();
+        QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.view()->viewport(), &enter);
+        QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.view()->viewport(), &drop);
+        QCOMPARE(def(*e, "Model").nodes.size(), before + 1);
+        const Node& n = def(*e, "Model").nodes.back();
+        QCOMPARE(n.call, std::string("linear1"));
+        QCOMPARE(def(*e, "Model").findChild("linear1")->spec.type, std::string("Linear"));
+        QCOMPARE(def(*e, "Model").findChild("linear1")->spec.args["out_features"], Json(16));
+        // Dropped where the mouse was (snapped to the grid).
+        const QPointF p = *e->model()->position("Model", "linear1");
+        const QPointF expected = w.view()->snapped(w.view()->mapToScene(at));
+        QCOMPARE(p, expected);
+        QVERIFY(w.isWindowModified());
+        e->undoStack()->undo();
+        QCOMPARE(def(*e, "Model").nodes.size(), before);
+        QVERIFY(!def(*e, "Model").findChild("linear1"));
+        e->undoStack()->redo();
+        QCOMPARE(def(*e, "Model").nodes.size(), before + 1);
+    }
+
+    void wireTwoPortsWithTheMouse() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        const QString id = e->addFromPalette("layer:Linear", QPointF(300, 0));
+        QVERIFY(!id.isEmpty());
+        w.view()->frameAll();
+        QApplication::processEvents();
+        // Drag from input x's output port to the Linear's input port.
+        NodeItem* x = e->scene()->nodeItem("input:x");
+        NodeItem* lin = e->scene()->nodeItem(id);
+        const QPoint from = w.view()->mapFromScene(x->outPortScenePos(0));
+        const QPoint to = w.view()->mapFromScene(lin->inPortScenePos(0));
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, from);
+        QMouseEvent move(QEvent::MouseMove, QPointF(to), w.view()->viewport()->mapToGlobal(QPointF(to)), Qt::NoButton,
+                         Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.view()->viewport(), &move);
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, to);
+        QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{"x"});
+        // The wire carries the inferred shape, and the Linear inferred in_features.
+        const TensorType* t = e->model()->outputType("", "Model", {id, 0});
+        QVERIFY(t && t->known);
+        QCOMPARE(shapeText(*t), QString("[N, 16]"));
+        QCOMPARE(e->model()->childInstance("", "linear1")->args["in_features"], Json(10));
+        // Pull the wire off the input and drop it on empty canvas: unwired, no add menu.
+        const QPoint empty = w.view()->mapFromScene(lin->sceneBoundingRect().bottomRight() + QPointF(200, 200));
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, to);
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, empty);
+        QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{""});
+        e->undoStack()->undo();
+        QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{"x"});
+        e->undoStack()->undo();
+        QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{""});
+    }
+
+    void refuseBadWires() {
+        Editor e;
+        QVERIFY(e.loadFile(kExamples + "multitask.json", nullptr));
+        QString status;
+        connect(&e, &Editor::message, this, [&](const QString& m) { status = m; });
+        const std::string before = text(e);
+        // A cycle: y (the list call) back into h (shared_layer), which feeds it.
+        QVERIFY(!e.connectPorts({"y", 0}, {"h", 0}));
+        QVERIFY(status.contains("cycle"));
+        // The int64 task index into a tensor input.
+        QVERIFY(!e.connectPorts({"input:task_index", 0}, {"a", 0}));
+        QVERIFY(status.contains("int64 index"));
+        // A tensor into the ModuleList's index port (the port after its data input).
+        QVERIFY(e.model()->isIndexPort("MultiTaskNetwork", "y", 1));
+        QVERIFY(!e.connectPorts({"h", 0}, {"y", 1}));
+        QVERIFY(status.contains("int64 input"));
+        QVERIFY(!e.connectPorts({"a", 0}, {"a", 0}));
+        QCOMPARE(text(e), before);
+        QCOMPARE(e.undoStack()->count(), 0);
+    }
+
+    void buildSequentialModuleListAndBlock() {
+        Editor e;
+        // x -> l1 -> relu -> l2 -> y, grouped into a Sequential.
+        const QString l1 = e.addFromPalette("layer:Linear", {200, 0});
+        const QString r = e.addFromPalette("layer:ReLU", {400, 0});
+        const QString l2 = e.addFromPalette("layer:Linear", {600, 0});
+        QVERIFY(e.connectPorts({"input:x", 0}, {l1, 0}));
+        QVERIFY(e.connectPorts({l1, 0}, {r, 0}));
+        QVERIFY(e.connectPorts({r, 0}, {l2, 0}));
+        QVERIFY(e.connectPorts({l2, 0}, {"output:y", 0}));
+        QCOMPARE(errors(e), 0);
+        const int steps = e.undoStack()->count();
+        const QString seq = e.group("Sequential", {l1, r, l2});
+        QVERIFY(!seq.isEmpty());
+        const BlockDef& d = def(e, "Model");
+        QCOMPARE(d.nodes.size(), size_t(1));
+        const NamedSpec* s = d.findChild(d.nodes[0].call);
+        QCOMPARE(s->spec.type, std::string("Sequential"));
+        QCOMPARE(s->spec.items.size(), size_t(3));
+        QCOMPARE(s->spec.items[1].type, std::string("ReLU"));
+        QCOMPARE(d.outputs[0].from, seq.toStdString());
+        QCOMPARE(errors(e), 0);
+        QCOMPARE(shapeText(e.model()->analysis().outputTypes[0]), QString("[N, 16]"));
+        QCOMPARE(e.scene()->nodeItem(seq)->look().kind, LookKind::Sequential);
+        QCOMPARE(e.scene()->nodeItem(seq)->look().rows.size(), size_t(3));
+        // Reorder its items (ReLU first), then undo.
+        QVERIFY(e.moveContainerItem(seq, 1, 0));
+        QCOMPARE(def(e, "Model").findChild(def(e, "Model").nodes[0].call)->spec.items[0].type, std::string("ReLU"));
+        e.undoStack()->undo();
+        QCOMPARE(def(e, "Model").findChild(def(e, "Model").nodes[0].call)->spec.items[0].type, std::string("Linear"));
+        // Ungroup back to three nodes, and undo that.
+        QVERIFY(e.ungroup(seq));
+        QCOMPARE(def(e, "Model").nodes.size(), size_t(3));
+        QCOMPARE(errors(e), 0);
+        e.undoStack()->undo();
+        e.undoStack()->undo(); // the grouping
+        QCOMPARE(e.undoStack()->index(), steps);
+        QCOMPARE(def(e, "Model").nodes.size(), size_t(3));
+
+        // Two heads on one input grouped into a ModuleList: nodes become list[0], list[1].
+        const QString h1 = e.addFromPalette("layer:Linear", {200, 200});
+        const QString h2 = e.addFromPalette("layer:Linear", {200, 400});
+        QVERIFY(e.connectPorts({"input:x", 0}, {h1, 0}));
+        QVERIFY(e.connectPorts({"input:x", 0}, {h2, 0}));
+        const QString first = e.group("ModuleList", {h1, h2});
+        QCOMPARE(first, h1);
+        const Node* n1 = node(e, "Model", h1);
+        const Node* n2 = node(e, "Model", h2);
+        QCOMPARE(n1->call, n2->call);
+        QCOMPARE(n1->listUse, ListUse::Index);
+        QCOMPARE(*n1->constIndex, Index(0));
+        QCOMPARE(*n2->constIndex, Index(1));
+        QCOMPARE(def(e, "Model").findChild(n1->call)->spec.type, std::string("ModuleList"));
+        QCOMPARE(e.scene()->nodeItem(h1)->look().kind, LookKind::ModuleList);
+        QVERIFY(e.scene()->nodeItem(h1)->look().footer.contains("no forward"));
+        // Not shared: different items of the list.
+        QCOMPARE(e.scene()->nodeItem(h1)->look().sharedUses, 1);
+
+        // The original chain grouped into a block: wires crossing the boundary become its ports.
+        const BlockDef& m = def(e, "Model");
+        QStringList chain;
+        for (const Node& n : m.nodes)
+            if (n.listUse == ListUse::None) chain << QString::fromStdString(n.id);
+        QCOMPARE(chain.size(), 3);
+        const QString blk = e.group("block", chain);
+        QVERIFY(!blk.isEmpty());
+        const BlockDef* b = e.model()->document().findDefinition("Block1");
+        QVERIFY(b);
+        QCOMPARE(b->inputs.size(), size_t(1));
+        QCOMPARE(b->inputs[0].name, std::string("x"));
+        QCOMPARE(b->outputs.size(), size_t(1));
+        QCOMPARE(b->nodes.size(), size_t(3));
+        QCOMPARE(b->children.size(), size_t(3));
+        QCOMPARE(node(e, "Model", blk)->inputs, std::vector<std::string>{"x"});
+        QCOMPARE(def(e, "Model").outputs[0].from, blk.toStdString());
+        QCOMPARE(errors(e), 0);
+        QCOMPARE(e.scene()->nodeItem(blk)->look().kind, LookKind::Block);
+        // Parameters did not change by grouping: 10*16+16 + 16*16+16, plus the heads 2*(10*16+16).
+        QCOMPARE(e.model()->analysis().tree.uniqueParameterCount(), Index(176 + 272 + 352));
+        e.undoStack()->undo();
+        QVERIFY(!e.model()->document().findDefinition("Block1"));
+        QCOMPARE(def(e, "Model").nodes.size(), size_t(5));
+        e.undoStack()->redo();
+        QVERIFY(e.model()->document().findDefinition("Block1"));
+    }
+
+    void openBlockAndComeBack() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + "resnet.json"));
+        Editor* e = w.editor();
+        NodeItem* h2 = e->scene()->nodeItem("h2");
+        QCOMPARE(h2->look().kind, LookKind::Block);
+        // A real double-click on the block node.
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.view()->frameAll();
+        const QPoint at = w.view()->mapFromScene(h2->sceneBoundingRect().center());
+        QTest::mouseDClick(w.view()->viewport(), Qt::LeftButton, {}, at);
+        QCOMPARE(e->definitionName(), QString("ResidualBlock"));
+        QCOMPARE(e->levels().back().instancePath, QString("block2"));
+        // Shapes inside are block2's: 64 -> 128 channels.
+        const TensorType* c1 = e->model()->outputType("block2", "ResidualBlock", {"c1", 0});
+        QVERIFY(c1);
+        QCOMPARE(shapeText(*c1), QString("[N, 128, 32, 32]"));
+        QVERIFY(e->scene()->nodeItem("input:x"));
+        QVERIFY(e->scene()->nodeItem("s"));
+        QCOMPARE(e->scene()->nodeItem("s")->look().kind, LookKind::Sequential);
+        // The breadcrumb's first button goes back out; the block just left is marked.
+        auto* crumb = w.findChild<QToolButton*>("crumb0");
+        QVERIFY(crumb);
+        crumb->click();
+        QCOMPARE(e->definitionName(), QString("ResNet"));
+        QCOMPARE(static_cast<int>(e->levels().size()), 1);
+        QVERIFY(e->scene()->nodeItem("h2"));
+    }
+
+    void reuseAnInstanceAndSeeSharing() {
+        Editor e;
+        const QString l = e.addFromPalette("layer:Linear", {200, 0});
+        QVERIFY(e.connectPorts({"input:x", 0}, {l, 0}));
+        QVERIFY(e.connectPorts({l, 0}, {"output:y", 0}));
+        const Index unique = e.model()->analysis().tree.uniqueParameterCount();
+        QCOMPARE(unique, Index(176));
+        const QString again = e.callAgain(l);
+        QVERIFY(!again.isEmpty());
+        QCOMPARE(node(e, "Model", again)->call, node(e, "Model", l)->call);
+        // Linear(10 -> 16) called on its own output does not fit; feed it x like the first use.
+        QVERIFY(e.connectPorts({"input:x", 0}, {again, 0}));
+        QVERIFY(e.addPort(false, "z"));
+        QVERIFY(e.connectPorts({again, 0}, {"output:z", 0}));
+        QCOMPARE(errors(e), 0);
+        const ModuleInstance* inst = e.model()->childInstance("", "linear1");
+        QCOMPARE(inst->callCount, 2);
+        QCOMPARE(e.model()->analysis().tree.uniqueParameterCount(), unique);
+        QCOMPARE(e.model()->analysis().tree.naiveParameterCount(), 2 * unique);
+        // Both uses are marked; selecting one highlights the other.
+        QCOMPARE(e.scene()->nodeItem(l)->look().sharedUses, 2);
+        QCOMPARE(e.scene()->nodeItem(again)->look().sharedUses, 2);
+        e.scene()->selectKeys({l});
+        QCOMPARE(e.model()->nodesSharingWith("Model", l), (QStringList{l, again}));
+        // Undo all three edits: one call again.
+        e.undoStack()->undo();
+        e.undoStack()->undo();
+        e.undoStack()->undo();
+        e.undoStack()->undo();
+        QCOMPARE(e.model()->childInstance("", "linear1")->callCount, 1);
+    }
+
+    void moveUndoesInOneStep() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        w.view()->frameAll();
+        NodeItem* x = e->scene()->nodeItem("input:x");
+        const QPointF start = *e->model()->position("Model", "input:x");
+        const QPoint p0 = w.view()->mapFromScene(x->sceneBoundingRect().center());
+        const int count = e->undoStack()->count();
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, p0);
+        for (int i = 1; i <= 5; ++i) {
+            const QPoint p = p0 + QPoint(20 * i, 10 * i);
+            QMouseEvent move(QEvent::MouseMove, QPointF(p), w.view()->viewport()->mapToGlobal(QPointF(p)), Qt::NoButton,
+                             Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(w.view()->viewport(), &move);
+        }
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, p0 + QPoint(100, 50));
+        const QPointF end = *e->model()->position("Model", "input:x");
+        QVERIFY(end != start);
+        QCOMPARE(std::fmod(end.x(), kGrid), 0.0); // snapped
+        QCOMPARE(e->undoStack()->count(), count + 1);
+        QCOMPARE(x->pos(), end); // the item follows the model
+        e->undoStack()->undo();
+        QCOMPARE(*e->model()->position("Model", "input:x"), start);
+        QCOMPARE(x->pos(), start);
+    }
+
+    void propertyEditUndoRedo() {
+        Editor e;
+        const QString l = e.addFromPalette("layer:Linear", {200, 0});
+        QVERIFY(e.connectPorts({"input:x", 0}, {l, 0}));
+        QVERIFY(e.setChildArgs(l, Json{{"out_features", 7}, {"bias", false}}));
+        QCOMPARE(e.model()->analysis().tree.uniqueParameterCount(), Index(70));
+        QCOMPARE(shapeText(*e.model()->outputType("", "Model", {l, 0})), QString("[N, 7]"));
+        e.undoStack()->undo();
+        QCOMPARE(e.model()->analysis().tree.uniqueParameterCount(), Index(176));
+        e.undoStack()->redo();
+        QCOMPARE(e.model()->analysis().tree.uniqueParameterCount(), Index(70));
+        // Deleting the node also unregisters its child; undo brings both back.
+        QVERIFY(e.deleteItems({l}));
+        QVERIFY(!def(e, "Model").findChild("linear1"));
+        e.undoStack()->undo();
+        QVERIFY(def(e, "Model").findChild("linear1"));
+        QCOMPARE(node(e, "Model", l)->inputs, std::vector<std::string>{"x"});
+    }
+
+    void blockPorts() {
+        Editor e;
+        QVERIFY(e.loadFile(kExamples + "resnet.json", nullptr));
+        QVERIFY(e.enterNode("h1"));
+        QVERIFY(e.renamePort("output:out", "features"));
+        // The callers' references follow (single output: the parent uses the node id).
+        QCOMPARE(def(e, "ResidualBlock").outputs[0].name, std::string("features"));
+        QCOMPARE(errors(e), 0);
+        QVERIFY(e.addPort(true, "mask"));
+        QCOMPARE(def(e, "ResidualBlock").inputs.size(), size_t(2));
+        QVERIFY(!e.addPort(true, "mask")); // refused: the name is taken
+        QVERIFY(!e.addPort(true, "bad name"));
+        QVERIFY(e.deleteItems({"input:mask"}));
+        QCOMPARE(def(e, "ResidualBlock").inputs.size(), size_t(1));
+        QVERIFY(e.renamePort("input:x", "inp"));
+        QCOMPARE(node(e, "ResidualBlock", "c1")->inputs[0], std::string("inp"));
+        QCOMPARE(node(e, "ResidualBlock", "s")->inputs[0], std::string("inp"));
+        QCOMPARE(errors(e), 0);
+    }
+
+    void copyPasteAsJson() {
+        Editor a;
+        QVERIFY(a.loadFile(kExamples + "siamese.json", nullptr));
+        const QString json = a.copy({"ea", "pair"});
+        QVERIFY(json.contains("\"modulelab-model\""));
+        Editor b;
+        const QStringList ids = b.paste(json, {400, 400});
+        QCOMPARE(ids.size(), 2);
+        const BlockDef& d = def(b, "Model");
+        QCOMPARE(d.nodes.size(), size_t(2));
+        QVERIFY(d.findChild("encoder"));
+        QCOMPARE(d.findChild("encoder")->spec.items.size(), size_t(3));
+        // The wire between the copied nodes stays; the ones to outside nodes are cut.
+        const Node* pair = d.findNode(ids[1].toStdString());
+        QCOMPARE(pair->inputs[0], ids[0].toStdString());
+        QCOMPARE(pair->inputs[1], std::string());
+        b.undoStack()->undo();
+        QCOMPARE(def(b, "Model").nodes.size(), size_t(0));
+        // Not a model: refused, nothing changes.
+        QVERIFY(b.paste("not json", {0, 0}).isEmpty());
+        QCOMPARE(b.undoStack()->count(), 1);
+    }
+
+    void saveAndReload_data() {
+        QTest::addColumn<QString>("file");
+        for (const char* f : {"multitask.json", "resnet.json", "siamese.json", "simple_cnn.json", "resnet_tutorial.json"})
+            QTest::newRow(f) << QString(f);
+    }
+    void saveAndReload() {
+        QFETCH(QString, file);
+        QTemporaryDir dir;
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + file));
+        // An edit, so that what is saved is the editor's model, layout included.
+        w.editor()->moveItems({{"input:x", *w.editor()->model()->position(w.editor()->definitionName(), "input:x")}},
+                              {{"input:x", QPointF(-400, -200)}}, 99);
+        QVERIFY(w.isWindowModified());
+        const QString path = dir.filePath("saved.json");
+        QVERIFY(w.saveTo(path));
+        QVERIFY(!w.isWindowModified());
+        const std::string saved = text(*w.editor());
+        MainWindow w2;
+        w2.setPromptsEnabled(false);
+        QVERIFY(w2.openFile(path));
+        QCOMPARE(text(*w2.editor()), saved);
+        QCOMPARE(*w2.editor()->model()->position(w2.editor()->definitionName(), "input:x"), QPointF(-400, -200));
+        // The model part equals the example's (only the layout was added).
+        ModelDocument original = io::readModelFile((kExamples + file).toStdString());
+        ModelDocument reloaded = io::readModelFile(path.toStdString());
+        original.layout = Json::object();
+        reloaded.layout = Json::object();
+        QCOMPARE(io::modelToString(reloaded), io::modelToString(original));
+    }
+
+    void loadBadFiles_data() {
+        QTest::addColumn<QByteArray>("contents");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("not json") << QByteArray("{ nope") << "syntax error";
+        QTest::newRow("wrong format") << QByteArray(R"({"format": "other", "version": 1})") << "format";
+        QTest::newRow("missing model")
+            << QByteArray(R"({"format": "modulelab-model", "version": 1, "definitions": {}})") << "model";
+        QTest::newRow("empty") << QByteArray("") << "";
+    }
+    void loadBadFiles() {
+        QFETCH(QByteArray, contents);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("bad.json");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(contents);
+        f.close();
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + "siamese.json"));
+        const std::string before = text(*w.editor());
+        QVERIFY(!w.openFile(path));
+        // The engine's message is shown; nothing changed.
+        std::string engine;
+        try {
+            io::readModelFile(path.toStdString());
+        } catch (const std::exception& e) {
+            engine = e.what();
+        }
+        QVERIFY(!engine.empty());
+        QCOMPARE(w.lastError(), QString::fromStdString(engine));
+        QVERIFY(w.lastError().contains(message, Qt::CaseInsensitive));
+        QCOMPARE(text(*w.editor()), before);
+        QVERIFY(w.currentFile().endsWith("siamese.json"));
+        QVERIFY(!w.openFile(dir.filePath("missing.json")));
+    }
+
+    void searchRanking() {
+        const auto all = paletteEntries(ModelDocument{});
+        auto first = [&](const QString& q) { return searchEntries(all, q).front().label; };
+        QCOMPARE(first("relu"), QString("ReLU"));   // exact before prefix (the relu op also matches exactly)
+        QCOMPARE(first("Conv"), QString("Conv2d"));  // prefix
+        QCOMPARE(first("norm").left(9), QString("BatchNorm")); // word start
+        QCOMPARE(searchEntries(all, "relu", {"op:relu"}).front().id, QString("op:relu")); // recent first
+        QVERIFY(searchEntries(all, "zzzz").empty());
+    }
+
+    void exportCanvas() {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + "simple_cnn.json"));
+        w.exportImage(dir.filePath("c.png"));
+        w.exportImage(dir.filePath("c.svg"));
+        QImage img(dir.filePath("c.png"));
+        QVERIFY(img.width() > 400 && img.height() > 100);
+        QFile svg(dir.filePath("c.svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QByteArray s = svg.readAll();
+        QVERIFY(s.contains("<svg"));
+        QVERIFY(s.contains("features")); // node titles are text in the SVG
+    }
+};
+
+QTEST_MAIN(TestEditor)
+#include "tst_editor.moc"
