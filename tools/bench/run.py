@@ -62,6 +62,9 @@ def parse_args(argv):
     p.add_argument("--seconds", type=float, help="timed seconds per measurement (default 3, --quick 1)")
     p.add_argument("--python", default="/usr/bin/python3", help="interpreter with torch (Debian's python3-torch)")
     p.add_argument("--no-torch", action="store_true", help="measure ModuleLab alone")
+    p.add_argument("--torch-trunk-once", action="store_true",
+                   help="multi-task models: PyTorch runs the shared trunk once per step and feeds all three heads "
+                   "(hand-written; by default it calls forward(x, task_index) once per head, as the model is written)")
     p.add_argument("--json-out", help="also write every measurement and the medians to this file")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds before one measurement is abandoned")
     a = p.parse_args(argv)
@@ -139,8 +142,9 @@ class Bench:
                                    "--steps", "3", "--json"], self.a.timeout)
             ms = probe["ms"] if probe else None
         else:
-            probe, err = self.ml_model(key, threads, 3, 1)
-            ms = probe["ms_per_step"] if probe else None
+            # The fastest of a few steps: a load spike here must not shrink the real run.
+            probe, err = self.ml_model(key, threads, 5, 2)
+            ms = probe["ms_p10"] if probe else None
         if probe is None:
             return None, None, err
         ms = max(ms, 1e-4)
@@ -168,6 +172,8 @@ class Bench:
                "--min-steps", str(self.a.min_steps), "--warmup-seconds", str(self.a.warmup_seconds)]
         if key == "sgemm":
             cmd += ["--size", str(MODELS[key]["size"])]
+        if self.a.torch_trunk_once:
+            cmd.append("--trunk-once")
         return run_json(cmd, self.a.timeout, env=self.env)
 
 
@@ -389,55 +395,77 @@ def main(argv=None):
 
     bench = Bench(a, cli)
     results, raw, checks = [], [], []
-    for key in a.model_list:
+    # Thread count outermost, SGEMM right before the ResNet blocks: the two
+    # are compared, so they should see the same load.
+    run_order = [k for k in a.model_list if k not in ("sgemm", "resnet_blocks")]
+    run_order += [k for k in ("sgemm", "resnet_blocks") if k in a.model_list]
+    def measure(key, t):
+        log("[%s, %d thread(s)]" % (key, t))
+        steps, warmup, err = bench.ml_plan(key, t)
+        ml_runs, pt_runs, ml_err, pt_err = [], [], err, None
+        for rep in range(a.repeats):
+            # Alternate who goes first so a change in load hits both alike.
+            turns = ("ml", "pt") if rep % 2 == 0 else ("pt", "ml")
+            for who in turns:
+                if who == "ml" and steps is not None:
+                    out, e = bench.ml_run(key, t, steps, warmup)
+                    if out is not None:
+                        ml_runs.append(out)
+                        log("  ModuleLab  %s" % (("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
+                                                   ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
+                    else:
+                        ml_err = e
+                        log("  ModuleLab  failed: %s" % e)
+                elif who == "pt" and torch_ok:
+                    out, e = bench.pt_run(key, t)
+                    if out is not None:
+                        pt_runs.append(out)
+                        log("  PyTorch    %s" % (("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
+                                                   ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
+                    else:
+                        pt_err = e
+                        log("  PyTorch    failed: %s" % e)
+        agg = aggregate(key, ml_runs, pt_runs)
+        agg["threads"] = t
+        if not ml_runs:
+            agg["modulelab_error"] = "failed"
+            notes.append("%s, %d thread(s): ModuleLab failed: %s" % (key, t, ml_err))
+        if torch_ok and not pt_runs:
+            notes.append("%s, %d thread(s): PyTorch failed: %s" % (key, t, pt_err))
+        for r in pt_runs:
+            if r.get("threads") != t:
+                notes.append("%s: PyTorch ran %s thread(s), asked for %d" % (key, r.get("threads"), t))
+                break
+        for r in ml_runs:
+            if r.get("threads") != t:
+                notes.append("%s: ModuleLab ran %s thread(s), asked for %d" % (key, r.get("threads"), t))
+                break
+        sd = bench.ml_state_dict(key) if key != "sgemm" and pt_runs else None
+        for n in cross_check(key, ml_runs, pt_runs, sd):
+            if n not in checks:
+                checks.append(n)
+        results.append(agg)
+        raw.append({"model": key, "threads": t, "modulelab": ml_runs, "pytorch": pt_runs})
+
+    interrupted = False
+    try:
         for t in a.thread_list:
-            log("[%s, %d thread(s)]" % (key, t))
-            steps, warmup, err = bench.ml_plan(key, t)
-            ml_runs, pt_runs, ml_err, pt_err = [], [], err, None
-            for rep in range(a.repeats):
-                # Alternate who goes first so a change in load hits both alike.
-                order = ("ml", "pt") if rep % 2 == 0 else ("pt", "ml")
-                for who in order:
-                    if who == "ml" and steps is not None:
-                        out, e = bench.ml_run(key, t, steps, warmup)
-                        if out is not None:
-                            ml_runs.append(out)
-                            log("  ModuleLab  %s" % (("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
-                                                       ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
-                        else:
-                            ml_err = e
-                            log("  ModuleLab  failed: %s" % e)
-                    elif who == "pt" and torch_ok:
-                        out, e = bench.pt_run(key, t)
-                        if out is not None:
-                            pt_runs.append(out)
-                            log("  PyTorch    %s" % (("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
-                                                       ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
-                        else:
-                            pt_err = e
-                            log("  PyTorch    failed: %s" % e)
-            agg = aggregate(key, ml_runs, pt_runs)
-            agg["threads"] = t
-            if not ml_runs:
-                agg["modulelab_error"] = "failed"
-                notes.append("%s, %d thread(s): ModuleLab failed: %s" % (key, t, ml_err))
-            if torch_ok and not pt_runs:
-                notes.append("%s, %d thread(s): PyTorch failed: %s" % (key, t, pt_err))
-            for r in pt_runs:
-                if r.get("threads") != t:
-                    notes.append("%s: PyTorch ran %s thread(s), asked for %d" % (key, r.get("threads"), t))
-                    break
-            for r in ml_runs:
-                if r.get("threads") != t:
-                    notes.append("%s: ModuleLab ran %s thread(s), asked for %d" % (key, r.get("threads"), t))
-                    break
-            sd = bench.ml_state_dict(key) if key != "sgemm" and pt_runs else None
-            for n in cross_check(key, ml_runs, pt_runs, sd):
-                if n not in checks:
-                    checks.append(n)
-            results.append(agg)
-            raw.append({"model": key, "threads": t, "modulelab": ml_runs, "pytorch": pt_runs})
+            for key in run_order:
+                try:
+                    measure(key, t)
+                except Exception as e:  # keep going: one broken row must not cost the table
+                    notes.append("%s, %d thread(s): the runner failed: %r" % (key, t, e))
+                    log("  failed: %r" % e)
+    except KeyboardInterrupt:
+        interrupted = True
+        notes.append("Interrupted: the table has the rows measured so far.")
     load_after = os.getloadavg()
+    results.sort(key=lambda r: (list(MODELS).index(r["model"]), r["threads"]))
+    cpus = info["logical_cpus"] or 1
+    if max(load_before[0], load_after[0]) > 0.75 * cpus:
+        notes.insert(0, "The machine was busy (load average %.1f before, %.1f after, on %d logical CPUs): other "
+                     "processes took CPU time from both frameworks, the 2-thread runs most. Treat these numbers "
+                     "as preliminary; compare ratios, not absolute speeds." % (load_before[0], load_after[0], cpus))
     notes.extend(checks)
     if not any(r.get("modulelab") for r in results):
         notes.append("No ModuleLab measurement succeeded.")
@@ -448,7 +476,8 @@ def main(argv=None):
                   started.strftime("%Y-%m-%d %H:%M %Z"), info["cpu"], info["simd"] or "no AVX2", info["logical_cpus"],
                   git_revision(),
                   ("%s with %s" % (probe["torch"], "OpenBLAS" if probe["openblas"] else "NOT OpenBLAS")) if torch_ok
-                  else "not measured", "quick run" if a.quick else "full run", a.repeats, a.seconds,
+                  else "not measured", ("quick run" if a.quick else "full run") +
+                  (" (PyTorch multi-task: trunk once per step)" if a.torch_trunk_once else ""), a.repeats, a.seconds,
                   load_before[0], load_after[0]))
     print(header)
     print()
@@ -468,7 +497,7 @@ def main(argv=None):
     if a.json_out:
         doc = {"started": started.isoformat(), "finished": datetime.datetime.now().astimezone().isoformat(),
                "machine": info, "load_before": load_before, "load_after": load_after, "revision": git_revision(),
-               "cli": cli, "quick": a.quick, "repeats": a.repeats, "seconds": a.seconds,
+               "cli": cli, "quick": a.quick, "torch_trunk_once": a.torch_trunk_once, "repeats": a.repeats, "seconds": a.seconds,
                "threads": a.thread_list, "models": a.model_list,
                "torch": {k: v for k, v in probe.items() if k != "config"} if probe else None,
                "torch_config": probe.get("config") if probe else None,
@@ -476,6 +505,8 @@ def main(argv=None):
         with open(a.json_out, "w") as f:
             json.dump(doc, f, indent=1)
         log("wrote %s" % a.json_out)
+    if interrupted:
+        return 130
     return 0 if any(r.get("modulelab") for r in results) else 1
 
 

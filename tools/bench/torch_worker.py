@@ -70,7 +70,7 @@ def summary(ms):
             "steps_per_sec": 1e3 / ms[n // 2]}
 
 
-def run_model(name, threads, seconds, min_steps, warmup_seconds):
+def run_model(name, threads, seconds, min_steps, warmup_seconds, trunk_once=False):
     import torch
     from torch import nn
 
@@ -104,13 +104,21 @@ def run_model(name, threads, seconds, min_steps, warmup_seconds):
 
     state = {"i": 0}
 
+    # forward(x, task_index) runs the trunk on every call; --trunk-once is the
+    # hand-written alternative that runs it once and feeds every head.
+    shared = trunk_once and hasattr(model, "task_layers")
+
     def step():
         x, targets = batches[state["i"] % 4]
         state["i"] += 1
         opt.zero_grad()
         total = None
+        h = torch.relu(model.shared_layer(x)) if shared else None
         for (index, loss, _), t in zip(objectives, targets):
-            y = model(x) if index is None else model(x, index)
+            if shared:
+                y = model.task_layers[index](h)
+            else:
+                y = model(x) if index is None else model(x, index)
             term = ce(y, t) if loss == "cross_entropy" else mse(y, t)
             total = term if total is None else total + term
         total.backward()
@@ -122,7 +130,7 @@ def run_model(name, threads, seconds, min_steps, warmup_seconds):
         model, [(x0,) if index is None else (x0, index) for index, _, _ in objectives])
     ms, warm = timed_loop(step, seconds, min_steps, warmup_seconds)
     out = {"framework": "pytorch", "model": name, "batch": batch, "threads": torch.get_num_threads(),
-           "warmup_steps": warm, "forward_passes_per_step": len(objectives),
+           "warmup_steps": warm, "forward_passes_per_step": len(objectives), "trunk_once": shared,
            "parameters": torch_models.count_parameters(model), "forward_multiply_adds": macs,
            "state_dict": [[k, list(v.shape)] for k, v in model.state_dict().items()],
            "peak_rss_mb": peak_rss_mb(), "rss_after_import_mb": baseline}
@@ -165,13 +173,14 @@ def main():
     p.add_argument("--min-steps", type=int, default=10)
     p.add_argument("--warmup-seconds", type=float, default=0.5)
     p.add_argument("--size", type=int, default=1024)
+    p.add_argument("--trunk-once", action="store_true", help="multi-task: run the shared trunk once per step")
     a = p.parse_args()
     if a.what == "probe":
         out = probe()
     elif a.what == "sgemm":
         out = run_sgemm(a.size, a.threads, a.seconds, a.min_steps, a.warmup_seconds)
     else:
-        out = run_model(a.what, a.threads, a.seconds, a.min_steps, a.warmup_seconds)
+        out = run_model(a.what, a.threads, a.seconds, a.min_steps, a.warmup_seconds, a.trunk_once)
     out["blas_libraries"] = blas_libraries()
     print(json.dumps(out))
 
