@@ -483,8 +483,9 @@ def main(argv=None):
     print()
     print(table(results, torch_ok))
     print()
-    print("Same FLOP count for both (ModuleLab's: 6 x forward multiply-adds of Linear/Conv2d, each layer once; "
-          "the multi-task models run the trunk three times per step, so their GFLOP/s are nominal). "
+    print("Same FLOP count for both (ModuleLab's: 6 x forward multiply-adds of Linear/Conv2d, each layer once, "
+          "so the multi-task trunk counts once although PyTorch's forward(x, task_index) runs it per head; "
+          "nominal GFLOP/s). "
           "ratio = ModuleLab steps/s / PyTorch steps/s (SGEMM: GFLOP/s). Peak RSS is each process's VmHWM, "
           "PyTorch's including the interpreter and torch itself.")
     print()
