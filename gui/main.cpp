@@ -3,6 +3,7 @@
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/EditorView.h"
+#include "editor/NodeItem.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -50,6 +51,13 @@ int main(int argc, char* argv[]) {
     if (shot) {
         QTimer::singleShot(800, &window, [&] {
             window.view()->frameAll();
+            if (parser.isSet(select)) {
+                // Readable: natural size, centred on the selected item.
+                if (auto* item = window.editor()->scene()->nodeItem(parser.value(select))) {
+                    window.view()->setTransform(QTransform());
+                    window.view()->centerOn(item);
+                }
+            }
             QApplication::processEvents();
             const bool ok = window.grab().save(parser.value(screenshot));
             std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "could not write",
