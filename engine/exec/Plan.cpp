@@ -49,76 +49,117 @@ const std::map<std::string, StepKind>& layerKinds() {
     return kinds;
 }
 
-ops::Conv2dGeometry convGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+// Every argument an op needs, read once from the module's JSON when the
+// plan is compiled, so a step touches no JSON (and allocates nothing).
+StepArgs parseStepArgs(const Json& a, Index rank) {
+    StepArgs r;
+    auto pair = [&](const char* name, Index& h, Index& w) {
+        if (a.contains(name) && !a[name].is_null()) std::tie(h, w) = argPair(a, name);
+    };
+    if (a.contains("out_features")) r.out = argInt(a, "out_features");
+    if (a.contains("out_channels")) r.out = argInt(a, "out_channels");
+    pair("kernel_size", r.kh, r.kw);
+    r.sh = r.kh;
+    r.sw = r.kw; // pooling's default stride; Conv2d always has one
+    pair("stride", r.sh, r.sw);
+    pair("padding", r.ph, r.pw);
+    pair("dilation", r.dh, r.dw);
+    pair("output_size", r.outH, r.outW);
+    if (a.contains("groups")) r.groups = argInt(a, "groups");
+    if (a.contains("ceil_mode")) r.ceilMode = argBool(a, "ceil_mode");
+    if (a.contains("count_include_pad")) r.countIncludePad = argBool(a, "count_include_pad");
+    if (a.contains("eps")) r.eps = static_cast<float>(argFloat(a, "eps"));
+    if (a.contains("momentum")) r.momentum = static_cast<float>(argFloat(a, "momentum"));
+    if (a.contains("track_running_stats")) r.trackRunningStats = argBool(a, "track_running_stats");
+    if (a.contains("negative_slope")) r.slope = static_cast<float>(argFloat(a, "negative_slope"));
+    if (a.contains("p")) r.p = static_cast<float>(argFloat(a, "p"));
+    if (a.contains("approximate") && a["approximate"] == "tanh") r.geluTanh = true;
+    if (a.contains("dim")) r.dim = normalizeDim(argInt(a, "dim"), rank);
+    if (a.contains("normalized_shape")) r.normalizedRank = static_cast<Index>(a["normalized_shape"].size());
+    return r;
+}
+
+ops::Conv2dGeometry convGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
     ops::Conv2dGeometry g;
     g.n = n;
     g.cin = in[1];
     g.h = in[2];
     g.w = in[3];
-    g.cout = argInt(a, "out_channels");
-    std::tie(g.kh, g.kw) = argPair(a, "kernel_size");
-    std::tie(g.strideH, g.strideW) = argPair(a, "stride");
-    std::tie(g.padH, g.padW) = argPair(a, "padding");
-    std::tie(g.dilH, g.dilW) = argPair(a, "dilation");
-    g.groups = argInt(a, "groups");
+    g.cout = a.out;
+    g.kh = a.kh;
+    g.kw = a.kw;
+    g.strideH = a.sh;
+    g.strideW = a.sw;
+    g.padH = a.ph;
+    g.padW = a.pw;
+    g.dilH = a.dh;
+    g.dilW = a.dw;
+    g.groups = a.groups;
     return g;
 }
 
-ops::MaxPool2dGeometry maxPoolGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+ops::MaxPool2dGeometry maxPoolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
     ops::MaxPool2dGeometry g;
     g.n = n;
     g.c = in[1];
     g.h = in[2];
     g.w = in[3];
-    std::tie(g.kh, g.kw) = argPair(a, "kernel_size");
-    if (!a["stride"].is_null()) std::tie(g.strideH, g.strideW) = argPair(a, "stride");
-    std::tie(g.padH, g.padW) = argPair(a, "padding");
-    std::tie(g.dilH, g.dilW) = argPair(a, "dilation");
-    g.ceilMode = argBool(a, "ceil_mode");
+    g.kh = a.kh;
+    g.kw = a.kw;
+    g.strideH = a.sh;
+    g.strideW = a.sw;
+    g.padH = a.ph;
+    g.padW = a.pw;
+    g.dilH = a.dh;
+    g.dilW = a.dw;
+    g.ceilMode = a.ceilMode;
     return g;
 }
 
-ops::AvgPool2dGeometry avgPoolGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+ops::AvgPool2dGeometry avgPoolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
     ops::AvgPool2dGeometry g;
     g.n = n;
     g.c = in[1];
     g.h = in[2];
     g.w = in[3];
-    std::tie(g.kh, g.kw) = argPair(a, "kernel_size");
-    if (!a["stride"].is_null()) std::tie(g.strideH, g.strideW) = argPair(a, "stride");
-    std::tie(g.padH, g.padW) = argPair(a, "padding");
-    g.ceilMode = argBool(a, "ceil_mode");
-    g.countIncludePad = argBool(a, "count_include_pad");
+    g.kh = a.kh;
+    g.kw = a.kw;
+    g.strideH = a.sh;
+    g.strideW = a.sw;
+    g.padH = a.ph;
+    g.padW = a.pw;
+    g.ceilMode = a.ceilMode;
+    g.countIncludePad = a.countIncludePad;
     return g;
 }
 
-ops::AdaptiveAvgPool2dGeometry adaptiveGeometry(const Json& a, const std::vector<Index>& in, Index n) {
+ops::AdaptiveAvgPool2dGeometry adaptiveGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
     ops::AdaptiveAvgPool2dGeometry g;
     g.n = n;
     g.c = in[1];
     g.h = in[2];
     g.w = in[3];
-    std::tie(g.outH, g.outW) = argPair(a, "output_size");
+    g.outH = a.outH;
+    g.outW = a.outW;
     return g;
 }
 
-ops::BatchNormParams batchNormParams(const Json& a, bool training) {
+ops::BatchNormParams batchNormParams(const StepArgs& a, bool training) {
     ops::BatchNormParams p;
-    p.eps = static_cast<float>(argFloat(a, "eps"));
-    p.momentum = static_cast<float>(argFloat(a, "momentum"));
+    p.eps = a.eps;
+    p.momentum = a.momentum;
     p.training = training;
-    p.trackRunningStats = argBool(a, "track_running_stats");
+    p.trackRunningStats = a.trackRunningStats;
     return p;
 }
 
-ops::SoftmaxGeometry softmaxGeometry(const Json& a, const std::vector<Index>& dims, Index n) {
-    const Index dim = normalizeDim(argInt(a, "dim"), static_cast<Index>(dims.size()));
-    const size_t d = static_cast<size_t>(dim);
+ops::SoftmaxGeometry softmaxGeometry(const StepArgs& a, const std::vector<Index>& dims, Index n) {
+    const size_t d = static_cast<size_t>(a.dim);
     return {product(dims, 0, d, n), product(dims, d, d + 1, n), product(dims, d + 1, dims.size(), n)};
 }
 
-ops::LayerNormGeometry layerNormGeometry(const Json& a, const std::vector<Index>& dims, Index n) {
-    const size_t k = a["normalized_shape"].size();
+ops::LayerNormGeometry layerNormGeometry(const StepArgs& a, const std::vector<Index>& dims, Index n) {
+    const size_t k = static_cast<size_t>(a.normalizedRank);
     return {product(dims, 0, dims.size() - k, n), product(dims, dims.size() - k, dims.size(), n)};
 }
 
@@ -220,7 +261,6 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
     s.kind = layerKinds().at(m.type);
     s.label = m.path;
     s.chain = chain;
-    s.args = args;
     s.in = {x};
     s.guardInput = guardInput;
     s.guardValue = guardValue;
@@ -235,6 +275,7 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
     s.runningVar = tensor("running_var");
     s.batchesTracked = tensor("num_batches_tracked");
     const std::vector<Index>& inDims = m_values[static_cast<size_t>(x)].dims;
+    s.args = parseStepArgs(args, static_cast<Index>(inDims.size()));
     switch (s.kind) {
     case StepKind::BatchNorm:
         s.savedOffset = m_savedFloats;
@@ -242,7 +283,7 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
         break;
     case StepKind::LayerNorm:
         s.savedOffset = m_savedFloats;
-        m_savedFloats += 2 * layerNormGeometry(args, inDims, m_maxBatch).rows;
+        m_savedFloats += 2 * layerNormGeometry(s.args, inDims, m_maxBatch).rows;
         break;
     case StepKind::Dropout:
         s.savedOffset = m_savedFloats;
@@ -250,11 +291,11 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
         break;
     case StepKind::MaxPool2d:
         s.savedOffset = m_argmaxInts;
-        m_argmaxInts += ops::maxPool2dSavedSize(maxPoolGeometry(args, inDims, m_maxBatch));
+        m_argmaxInts += ops::maxPool2dSavedSize(maxPoolGeometry(s.args, inDims, m_maxBatch));
         break;
     case StepKind::Conv2d:
         m_scratchFloats = std::max(m_scratchFloats,
-                                   ops::conv2dScratchSize(convGeometry(args, inDims, m_maxBatch), omp_get_max_threads()));
+                                   ops::conv2dScratchSize(convGeometry(s.args, inDims, m_maxBatch), omp_get_max_threads()));
         break;
     default:
         break;
@@ -297,7 +338,6 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
                 Step s;
                 s.label = here + " (" + n.op + ")";
                 s.chain = prefix + n.id;
-                s.args = args;
                 s.guardInput = guardInput;
                 s.guardValue = guardValue;
                 for (const Ref& r : in) {
@@ -307,6 +347,9 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
                 std::vector<ShapeProblem> problems;
                 const TensorType t = inferOpShape(n.op, args, types, n.inputs, problems);
                 if (!problems.empty()) throw Error(here + ": " + problems.front().message);
+                s.args = parseStepArgs(args, static_cast<Index>(types.front().dims.size()));
+                if (n.op == "concat")
+                    for (int v : s.in) s.concatSizes.push_back(m_values[static_cast<size_t>(v)].dims[static_cast<size_t>(s.args.dim)]);
                 s.kind = n.op == "add" ? StepKind::Add : n.op == "concat" ? StepKind::Concat
                          : n.op == "relu" ? StepKind::ReLU : StepKind::Copy;
                 Ref r;
@@ -388,6 +431,11 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
 }
 
 void Plan::finishCompile() {
+    size_t widest = 0;
+    for (const Step& s : m_steps) widest = std::max(widest, s.concatSizes.size());
+    m_concatGeometry.sizes.reserve(widest);
+    m_concatInputs.reserve(widest);
+    m_concatGrads.reserve(widest);
     Index offset = 0;
     for (Value& v : m_values) {
         v.offset = offset;
@@ -465,6 +513,8 @@ std::vector<Index> Plan::outputShape(int o) const {
     return std::vector<Index>(dims.begin() + 1, dims.end());
 }
 
+Index Plan::outputWidth(int o) const { return m_values[static_cast<size_t>(outputValue(o))].perSample; }
+
 const float* Plan::output(int o) const {
     return m_data.data() + m_values[static_cast<size_t>(outputValue(o))].offset;
 }
@@ -510,10 +560,10 @@ void Plan::runForward(const Step& s) {
     const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
     float* y = data(s.out);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
-    const Json& a = s.args;
+    const StepArgs& a = s.args;
     switch (s.kind) {
     case StepKind::Linear:
-        ops::linearForward({product(dims, 0, dims.size() - 1, m_n), dims.back(), argInt(a, "out_features")}, data(x),
+        ops::linearForward({product(dims, 0, dims.size() - 1, m_n), dims.back(), a.out}, data(x),
                            param(s.weight), param(s.bias), y);
         break;
     case StepKind::Conv2d:
@@ -529,16 +579,15 @@ void Plan::runForward(const Step& s) {
         break;
     }
     case StepKind::LayerNorm:
-        ops::layerNormForward(layerNormGeometry(a, dims, m_n), {static_cast<float>(argFloat(a, "eps"))}, data(x),
+        ops::layerNormForward(layerNormGeometry(a, dims, m_n), {a.eps}, data(x),
                               param(s.weight), param(s.bias), y, m_saved.data() + s.savedOffset);
         break;
     case StepKind::ReLU: ops::reluForward(data(x), y, elements); break;
     case StepKind::LeakyReLU:
-        ops::leakyReluForward(data(x), y, elements, {static_cast<float>(argFloat(a, "negative_slope"))});
+        ops::leakyReluForward(data(x), y, elements, {a.slope});
         break;
     case StepKind::GELU:
-        ops::geluForward(data(x), y, elements,
-                         {a["approximate"] == "tanh" ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
+        ops::geluForward(data(x), y, elements, {a.geluTanh ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
         break;
     case StepKind::Tanh: ops::tanhForward(data(x), y, elements); break;
     case StepKind::Sigmoid: ops::sigmoidForward(data(x), y, elements); break;
@@ -551,7 +600,7 @@ void Plan::runForward(const Step& s) {
     case StepKind::AdaptiveAvgPool2d: ops::adaptiveAvgPool2dForward(adaptiveGeometry(a, dims, m_n), data(x), y); break;
     case StepKind::Copy: ops::identityForward(data(x), y, elements); break;
     case StepKind::Dropout: {
-        const ops::DropoutParams p{static_cast<float>(argFloat(a, "p")), m_training};
+        const ops::DropoutParams p{a.p, m_training};
         ops::dropoutForward(data(x), y, m_saved.data() + s.savedOffset, elements, p, m_rng);
         break;
     }
@@ -560,14 +609,13 @@ void Plan::runForward(const Step& s) {
         for (size_t i = 2; i < s.in.size(); ++i) ops::addForward(y, data(s.in[i]), y, elements);
         break;
     case StepKind::Concat: {
-        const size_t d = static_cast<size_t>(normalizeDim(argInt(a, "dim"), static_cast<Index>(dims.size())));
-        ops::ConcatGeometry g{product(dims, 0, d, m_n), {}, product(dims, d + 1, dims.size(), m_n)};
-        std::vector<const float*> inputs;
-        for (int v : s.in) {
-            g.sizes.push_back(m_values[static_cast<size_t>(v)].dims[d]);
-            inputs.push_back(data(v));
-        }
-        ops::concatForward(inputs, y, g);
+        const size_t d = static_cast<size_t>(a.dim);
+        m_concatGeometry.outer = product(dims, 0, d, m_n);
+        m_concatGeometry.inner = product(dims, d + 1, dims.size(), m_n);
+        m_concatGeometry.sizes.assign(s.concatSizes.begin(), s.concatSizes.end()); // within reserved capacity
+        m_concatInputs.clear();
+        for (int v : s.in) m_concatInputs.push_back(data(v));
+        ops::concatForward(m_concatInputs, y, m_concatGeometry);
         break;
     }
     }
@@ -581,10 +629,10 @@ void Plan::runBackward(const Step& s) {
     auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].needsGrad ? grad(v) : nullptr; };
     float* dx = gradIn(x);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
-    const Json& a = s.args;
+    const StepArgs& a = s.args;
     switch (s.kind) {
     case StepKind::Linear:
-        ops::linearBackward({product(dims, 0, dims.size() - 1, m_n), dims.back(), argInt(a, "out_features")}, data(x),
+        ops::linearBackward({product(dims, 0, dims.size() - 1, m_n), dims.back(), a.out}, data(x),
                             param(s.weight), dy, dx, s.weightGrad, s.biasGrad);
         break;
     case StepKind::Conv2d:
@@ -602,12 +650,12 @@ void Plan::runBackward(const Step& s) {
         break;
     case StepKind::ReLU: if (dx) ops::reluBackward(data(s.out), dy, dx, elements); break;
     case StepKind::LeakyReLU:
-        if (dx) ops::leakyReluBackward(data(x), dy, dx, elements, {static_cast<float>(argFloat(a, "negative_slope"))});
+        if (dx) ops::leakyReluBackward(data(x), dy, dx, elements, {a.slope});
         break;
     case StepKind::GELU:
         if (dx)
             ops::geluBackward(data(x), dy, dx, elements,
-                              {a["approximate"] == "tanh" ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
+                              {a.geluTanh ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
         break;
     case StepKind::Tanh: if (dx) ops::tanhBackward(data(s.out), dy, dx, elements); break;
     case StepKind::Sigmoid: if (dx) ops::sigmoidBackward(data(s.out), dy, dx, elements); break;
@@ -626,21 +674,20 @@ void Plan::runBackward(const Step& s) {
     case StepKind::Dropout:
         if (dx)
             ops::dropoutBackward(dy, m_saved.data() + s.savedOffset, dx, elements,
-                                 {static_cast<float>(argFloat(a, "p")), m_training});
+                                 {a.p, m_training});
         break;
     case StepKind::Add:
         for (int v : s.in)
             if (float* d = gradIn(v)) ops::identityBackward(dy, d, elements);
         break;
     case StepKind::Concat: {
-        const size_t d = static_cast<size_t>(normalizeDim(argInt(a, "dim"), static_cast<Index>(dims.size())));
-        ops::ConcatGeometry g{product(dims, 0, d, m_n), {}, product(dims, d + 1, dims.size(), m_n)};
-        std::vector<float*> dxs;
-        for (int v : s.in) {
-            g.sizes.push_back(m_values[static_cast<size_t>(v)].dims[d]);
-            dxs.push_back(gradIn(v));
-        }
-        ops::concatBackward(dy, dxs, g);
+        const size_t d = static_cast<size_t>(a.dim);
+        m_concatGeometry.outer = product(dims, 0, d, m_n);
+        m_concatGeometry.inner = product(dims, d + 1, dims.size(), m_n);
+        m_concatGeometry.sizes.assign(s.concatSizes.begin(), s.concatSizes.end());
+        m_concatGrads.clear();
+        for (int v : s.in) m_concatGrads.push_back(gradIn(v));
+        ops::concatBackward(dy, m_concatGrads, m_concatGeometry);
         break;
     }
     }
@@ -654,9 +701,8 @@ double Plan::forwardMultiplyAdds(Index n) const {
         if (s.kind == StepKind::Linear) {
             total += double(product(in, 0, in.size() - 1, n)) * double(in.back()) * double(out.back());
         } else if (s.kind == StepKind::Conv2d) {
-            const auto [kh, kw] = argPair(s.args, "kernel_size");
             total += double(n) * double(out[1]) * double(out[2]) * double(out[3]) *
-                     double(in[1] / argInt(s.args, "groups")) * double(kh * kw);
+                     double(in[1] / s.args.groups) * double(s.args.kh * s.args.kw);
         }
     }
     return total;

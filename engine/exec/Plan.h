@@ -11,6 +11,7 @@
 //   plan.setInput(0, x); plan.setIndexInput(1, task);   // per call
 //   plan.forward(n); ... write dL/dy into plan.outputGrad(0) ...; plan.backward();
 #include "exec/ParameterStore.h"
+#include "ops/Concat.h"
 #include "model/Definition.h"
 #include "shape/Analysis.h"
 #include "train/Random.h"
@@ -24,6 +25,17 @@ namespace ml {
 enum class StepKind {
     Linear, Conv2d, BatchNorm, LayerNorm, ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Softmax, LogSoftmax,
     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Copy /* Flatten, Identity, flatten op, select */, Dropout, Add, Concat,
+};
+
+// The arguments of one op, read once when the plan is compiled.
+struct StepArgs {
+    Index out = 0;                       // Linear out_features, Conv2d out_channels
+    Index kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1, groups = 1;
+    Index outH = 1, outW = 1;            // AdaptiveAvgPool2d
+    bool ceilMode = false, countIncludePad = true, trackRunningStats = true, geluTanh = false;
+    float eps = 1e-5f, momentum = 0.1f, slope = 0.01f, p = 0.5f;
+    Index dim = 0;                       // Softmax, LogSoftmax, concat (normalized)
+    Index normalizedRank = 1;            // LayerNorm
 };
 
 // One place where a parameter is used: a step of the plan. Its gradient is
@@ -66,6 +78,7 @@ public:
     const std::string& outputName(int o) const { return m_outputs.at(static_cast<size_t>(o)).name; }
     // The output for the current index inputs: per-sample shape and data [n, ...].
     std::vector<Index> outputShape(int o) const;
+    Index outputWidth(int o) const; // elements per sample of outputShape(o)
     const float* output(int o) const;
     float* outputGrad(int o); // dL/doutput, accumulate into it after forward()
 
@@ -94,7 +107,8 @@ private:
     struct Step {
         StepKind kind;
         std::string label;       // module path or "Block node 'id' (op)"
-        Json args;
+        StepArgs args;
+        std::vector<Index> concatSizes; // concat: each input's size along the axis
         std::vector<int> in;
         int out = -1;
         int weight = -1, bias = -1, runningMean = -1, runningVar = -1, batchesTracked = -1;
@@ -142,6 +156,9 @@ private:
     std::vector<ParameterUse> m_uses;
     std::vector<float> m_data, m_grad, m_saved, m_scratch;
     std::vector<std::int32_t> m_argmax;
+    ops::ConcatGeometry m_concatGeometry;           // reused by concat steps: no allocation per step
+    std::vector<const float*> m_concatInputs;
+    std::vector<float*> m_concatGrads;
     Index m_savedFloats = 0, m_argmaxInts = 0, m_scratchFloats = 0;
 
     // compile

@@ -61,44 +61,40 @@ int findInput(const Plan& plan, const std::string& name) {
 
 } // namespace
 
-std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objective>& objectives,
-                                           const std::vector<int>& which, const BatchView& batch, bool backward) {
-    std::vector<ObjectiveResult> results(objectives.size());
+std::vector<std::vector<int>> planGroups(const Plan& plan, const std::vector<Objective>& objectives) {
+    if (!plan.runsAllBranches()) return objectiveGroups(objectives);
+    std::vector<std::vector<int>> one(1);
+    for (size_t k = 0; k < objectives.size(); ++k) one[0].push_back(static_cast<int>(k));
+    return one;
+}
+
+void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const std::vector<std::vector<int>>& groups,
+                   const std::vector<int>& which, const BatchView& batch, bool backward,
+                   std::vector<ObjectiveResult>& results) {
+    results.resize(objectives.size());
+    auto wanted = [&](int k) { return std::find(which.begin(), which.end(), k) != which.end(); };
     for (int i = 0; i < plan.inputCount(); ++i)
         if (!plan.inputIsIndex(i)) plan.setInput(i, batch.inputs.at(static_cast<size_t>(i)), batch.n);
-    // A plan that runs all branches needs one forward for every objective;
-    // otherwise each group of index values gets its own.
-    std::vector<std::vector<int>> groups = objectiveGroups(objectives);
-    if (plan.runsAllBranches()) {
-        groups = {{}};
-        for (size_t k = 0; k < objectives.size(); ++k) groups[0].push_back(static_cast<int>(k));
-    }
     for (const std::vector<int>& group : groups) {
-        std::vector<int> active;
-        for (int k : group)
-            if (std::find(which.begin(), which.end(), k) != which.end()) active.push_back(k);
-        if (active.empty()) continue;
-        for (const auto& [name, value] : objectives[static_cast<size_t>(active.front())].indexValues)
+        if (std::none_of(group.begin(), group.end(), wanted)) continue;
+        for (const auto& [name, value] : objectives[static_cast<size_t>(group.front())].indexValues)
             plan.setIndexInput(findInput(plan, name), value);
         plan.forward(batch.n);
-        for (int k : active) {
+        for (int k : group) {
+            if (!wanted(k)) continue;
             const Objective& obj = objectives[static_cast<size_t>(k)];
             for (const auto& [name, value] : obj.indexValues) plan.setIndexInput(findInput(plan, name), value);
             const int o = findOutput(plan, obj.output);
-            const std::vector<Index> shape = plan.outputShape(o);
-            Index width = 1;
-            for (Index d : shape) width *= d;
+            const Index width = plan.outputWidth(o);
             const float* y = plan.output(o);
             float* dy = backward ? plan.outputGrad(o) : nullptr;
             ObjectiveResult& r = results[static_cast<size_t>(k)];
+            r = ObjectiveResult{};
             if (obj.loss == LossKind::CrossEntropy) {
                 const auto t = batch.classes.find(obj.target);
                 if (t == batch.classes.end())
                     throw Error(obj.label() + ": cross-entropy needs class labels, and the dataset has no class target '" +
                                 obj.target + "'");
-                if (shape.size() != 1)
-                    throw Error(obj.label() + ": cross-entropy needs an output of [N, classes], not [N, ...] of rank " +
-                                std::to_string(shape.size() + 1));
                 r.loss = crossEntropyLoss(y, t->second, batch.n, width, dy, obj.weight);
                 for (Index i = 0; i < batch.n; ++i) {
                     const float* row = y + i * width;
@@ -121,7 +117,6 @@ std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objecti
         }
         if (backward) plan.backward();
     }
-    return results;
 }
 
 } // namespace ml

@@ -46,11 +46,18 @@ struct ObjectiveResult {
     Index count = 0;
 };
 
-// Runs forward (and backward when `backward`) for the given objectives,
-// grouped by index values. Parameter gradients accumulate in the plan's store.
-// Throws ml::Error for a target that does not fit its output.
-std::vector<ObjectiveResult> runObjectives(Plan& plan, const std::vector<Objective>& objectives,
-                                           const std::vector<int>& which, const BatchView& batch, bool backward);
+// The forward passes a step needs: one per group of index values, or one
+// for everything when the plan runs all branches at once.
+std::vector<std::vector<int>> planGroups(const Plan& plan, const std::vector<Objective>& objectives);
+
+// Runs forward (and backward when `backward`) for the objectives in `which`,
+// one forward per group that has any (groups from planGroups). Fills
+// results[k] for each k in `which` (resized to objectives.size()); parameter
+// gradients accumulate in the plan's store. Allocates nothing once `results`
+// has its size. Throws ml::Error for a target that does not fit its output.
+void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const std::vector<std::vector<int>>& groups,
+                   const std::vector<int>& which, const BatchView& batch, bool backward,
+                   std::vector<ObjectiveResult>& results);
 
 // Groups of objectives that share index values, in first-appearance order.
 std::vector<std::vector<int>> objectiveGroups(const std::vector<Objective>& objectives);

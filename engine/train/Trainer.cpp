@@ -94,9 +94,12 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
             for (const data::Target& t : m_data.train.targets) names += (names.empty() ? "" : ", ") + t.name;
             throw Error(o.label() + ": the dataset has no target '" + o.target + "' (it has " + names + ")");
         }
-        Index width = 1;
-        for (Index d : m_plan->outputShape(output)) width *= d;
+        const Index width = m_plan->outputWidth(output);
         if (o.loss == LossKind::CrossEntropy) {
+            if (m_plan->outputShape(output).size() != 1)
+                throw Error(o.label() + ": cross-entropy needs an output of [N, classes], not " +
+                            dimsToString(std::vector<Index>{kBatch}) + " with " +
+                            std::to_string(m_plan->outputShape(output).size()) + " more dimensions");
             if (target->kind != data::TargetKind::Classes)
                 throw Error(o.label() + ": cross-entropy needs class labels, but '" + o.target + "' holds real values");
             if (target->classCount > width)
@@ -112,10 +115,12 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
         }
     }
     m_groups = objectiveGroups(m_objectives);
+    m_planGroups = planGroups(*m_plan, m_objectives);
+    for (size_t k = 0; k < m_objectives.size(); ++k) m_all.push_back(static_cast<int>(k));
 
-    std::vector<ParamRef> params;
     for (StoredTensor& t : m_store->tensors())
-        if (!t.isBuffer) params.push_back({t.value.data(), t.grad.data(), t.numel()});
+        if (!t.isBuffer) m_paramRefs.push_back({t.value.data(), t.grad.data(), t.numel()});
+    const std::vector<ParamRef>& params = m_paramRefs;
     const OptimizerConfig& oc = m_config.optimizer;
     if (oc.type == "sgd")
         m_optimizer = std::make_unique<Sgd>(params, SgdOptions{oc.lr, oc.momentum, oc.dampening, oc.nesterov, oc.weightDecay});
@@ -138,7 +143,10 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
 
     m_batch = data::Batch(m_data.train, batch);
     int floatInputs = 0;
-    for (int i = 0; i < m_plan->inputCount(); ++i) floatInputs += !m_plan->inputIsIndex(i);
+    for (int i = 0; i < m_plan->inputCount(); ++i) {
+        floatInputs += !m_plan->inputIsIndex(i);
+        m_inputWidths.push_back(m_plan->inputIsIndex(i) ? 0 : Tensor::numel(m_plan->inputShape(i)));
+    }
     if (floatInputs > 1)
         for (int i = 0; i < m_plan->inputCount(); ++i)
             m_inputSlices.emplace_back(m_plan->inputIsIndex(i) ? 0 : static_cast<size_t>(batch * Tensor::numel(m_plan->inputShape(i))));
@@ -170,7 +178,7 @@ void Trainer::fillBatch(const data::Dataset& set, std::span<const Index> rows) {
         Index offset = 0;
         for (int i = 0; i < m_plan->inputCount(); ++i) {
             if (m_plan->inputIsIndex(i)) continue;
-            const Index width = Tensor::numel(m_plan->inputShape(i));
+            const Index width = m_inputWidths[static_cast<size_t>(i)];
             float* out = m_inputSlices[static_cast<size_t>(i)].data();
             for (Index r = 0; r < m_view.n; ++r)
                 std::copy_n(m_batch.features.data() + r * sample + offset, width, out + r * width);
@@ -178,16 +186,16 @@ void Trainer::fillBatch(const data::Dataset& set, std::span<const Index> rows) {
             offset += width;
         }
     }
-    m_view.classes.clear();
-    m_view.values.clear();
+    // Assigning existing keys: no allocation after the first batch.
     for (size_t t = 0; t < set.targets.size(); ++t) {
         if (set.targets[t].kind == data::TargetKind::Classes) m_view.classes[set.targets[t].name] = m_batch.classes[t].data();
         else m_view.values[set.targets[t].name] = m_batch.values[t].data();
     }
 }
 
-std::vector<ObjectiveResult> Trainer::forwardBackward(const std::vector<int>& which, bool backward) {
-    return runObjectives(*m_plan, m_objectives, which, m_view, backward);
+const std::vector<ObjectiveResult>& Trainer::forwardBackward(const std::vector<int>& which, bool backward) {
+    runObjectives(*m_plan, m_objectives, m_planGroups, which, m_view, backward, m_results);
+    return m_results;
 }
 
 void Trainer::checkFinite(double loss, const std::vector<int>& which) {
@@ -213,18 +221,15 @@ double Trainer::currentLr() const {
     return base;
 }
 
-StepReport Trainer::trainStep(std::span<const Index> rows) {
+const StepReport& Trainer::trainStep(std::span<const Index> rows) {
     fillBatch(m_data.train, rows);
-    std::vector<int> which;
-    if (m_config.roundRobin) {
-        which = m_groups[static_cast<size_t>(m_step % static_cast<Index>(m_groups.size()))];
-    } else {
-        for (size_t i = 0; i < m_objectives.size(); ++i) which.push_back(static_cast<int>(i));
-    }
+    const std::vector<int>& which =
+        m_config.roundRobin ? m_groups[static_cast<size_t>(m_step % static_cast<Index>(m_groups.size()))] : m_all;
     m_optimizer->setLr(currentLr());
     m_plan->zeroGrad();
-    const std::vector<ObjectiveResult> results = forwardBackward(which, true);
-    StepReport r;
+    const std::vector<ObjectiveResult>& results = forwardBackward(which, true);
+    StepReport& r = m_stepReport;
+    r.loss = 0;
     r.objectiveLosses.assign(m_objectives.size(), kNaN);
     r.runningAccuracy.assign(m_objectives.size(), kNaN);
     for (int k : which) {
@@ -237,11 +242,7 @@ StepReport Trainer::trainStep(std::span<const Index> rows) {
     for (size_t k = 0; k < m_objectives.size(); ++k)
         if (m_seen[k] > 0) r.runningAccuracy[k] = m_correct[k] / m_seen[k];
     checkFinite(r.loss, which);
-    if (m_config.clipGradNorm > 0) {
-        std::vector<ParamRef> params;
-        for (Index i = 0; i < m_optimizer->paramCount(); ++i) params.push_back(m_optimizer->param(i));
-        clipGradNorm(params, m_config.clipGradNorm);
-    }
+    if (m_config.clipGradNorm > 0) clipGradNorm(m_paramRefs, m_config.clipGradNorm);
     m_optimizer->step();
     ++m_step;
     r.step = m_step;
@@ -323,8 +324,6 @@ EpochReport Trainer::evaluate() {
     e.validationAccuracy.assign(m_objectives.size(), kNaN);
     if (set.count() == 0) return e;
     std::vector<double> loss(m_objectives.size(), 0), correct(m_objectives.size(), 0), counted(m_objectives.size(), 0);
-    std::vector<int> all;
-    for (size_t i = 0; i < m_objectives.size(); ++i) all.push_back(static_cast<int>(i));
     m_plan->setTraining(false);
     const Index batch = m_plan->maxBatch();
     std::vector<Index> rows;
@@ -332,7 +331,7 @@ EpochReport Trainer::evaluate() {
         rows.clear();
         for (Index r = start; r < std::min(set.count(), start + batch); ++r) rows.push_back(r);
         fillBatch(set, rows);
-        const auto results = forwardBackward(all, false);
+        const auto& results = forwardBackward(m_all, false);
         for (size_t k = 0; k < results.size(); ++k) {
             loss[k] += results[k].loss * static_cast<double>(rows.size());
             correct[k] += static_cast<double>(results[k].correct);
@@ -429,7 +428,7 @@ void Trainer::run() {
                     for (const StoredTensor& t : m_store->tensors())
                         if (!t.isBuffer) before.push_back(t.value);
                 }
-                StepReport r = trainStep(rows);
+                StepReport r = trainStep(rows);  // a copy: the callback may keep it
                 if (diagnose) {
                     size_t k = 0;
                     for (const StoredTensor& t : m_store->tensors()) {

@@ -54,7 +54,8 @@ public:
     Index stepsDone() const { return m_step; }
 
     // Runs one training step on the given batch rows synchronously (tests, bench).
-    StepReport trainStep(std::span<const Index> rows);
+    // The report is the trainer's own, overwritten by the next step.
+    const StepReport& trainStep(std::span<const Index> rows);
     // Gradient diagnostics on a batch without changing the model (running
     // statistics restored, gradients zeroed after); update ratios left NaN.
     DiagnosticsReport diagnose(std::span<const Index> rows);
@@ -79,10 +80,16 @@ private:
     std::unique_ptr<Plan> m_plan;
     std::unique_ptr<Optimizer> m_optimizer;
     std::vector<Objective> m_objectives;
-    std::vector<std::vector<int>> m_groups;
+    std::vector<std::vector<int>> m_groups;     // objectives sharing index values (round robin's unit)
+    std::vector<std::vector<int>> m_planGroups; // the forwards a step needs with this plan
+    std::vector<int> m_all;                     // every objective
+    std::vector<ObjectiveResult> m_results;
+    std::vector<ParamRef> m_paramRefs;
+    StepReport m_stepReport;
     std::vector<ModuleParams> m_modules;
     data::Batch m_batch;
     std::vector<std::vector<float>> m_inputSlices; // per float input, when the sample feeds several inputs
+    std::vector<Index> m_inputWidths;              // elements per sample of each input (0 for an index)
     BatchView m_view;
     Index m_step = 0;
     Index m_epoch = 0;
@@ -100,7 +107,7 @@ private:
     bool waitForPermission(); // false: stop
     void emit(const Report& r);
     void fillBatch(const data::Dataset& set, std::span<const Index> rows);
-    std::vector<ObjectiveResult> forwardBackward(const std::vector<int>& which, bool backward);
+    const std::vector<ObjectiveResult>& forwardBackward(const std::vector<int>& which, bool backward);
     double currentLr() const;
     void checkFinite(double loss, const std::vector<int>& which);
 };

@@ -120,7 +120,8 @@ private Q_SLOTS:
         }
         bv.inputs = {a.data(), b.data()};
         bv.values["same"] = batch.values[0].data();
-        runObjectives(fresh.plan(), objectives, all, bv, true);
+        std::vector<ObjectiveResult> results;
+        runObjectives(fresh.plan(), objectives, planGroups(fresh.plan(), objectives), all, bv, true, results);
         auto gradOf = [&](const std::string& name) { return fresh.parameters().at(fresh.parameters().indexOf(name)).grad; };
         double encoder = 0;
         for (const char* n : {"encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias"})
@@ -159,7 +160,8 @@ private Q_SLOTS:
             bv.classes["task0"] = batch.classes[0].data();
             bv.classes["task1"] = batch.classes[1].data();
             bv.values["task2"] = batch.values[2].data();
-            runObjectives(t.plan(), t.objectives(), {task}, bv, true);
+            std::vector<ObjectiveResult> results;
+            runObjectives(t.plan(), t.objectives(), planGroups(t.plan(), t.objectives()), {task}, bv, true, results);
             std::vector<float> v = t.parameters().at(t.parameters().indexOf("shared_layer.weight")).grad;
             const auto& bias = t.parameters().at(t.parameters().indexOf("shared_layer.bias")).grad;
             v.insert(v.end(), bias.begin(), bias.end());

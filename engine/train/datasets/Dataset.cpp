@@ -24,7 +24,12 @@ std::vector<Index> Dataset::sampleShape() const {
     return {features.shape.begin() + 1, features.shape.end()};
 }
 
-Index Dataset::sampleSize() const { return Tensor::numel(sampleShape()); }
+Index Dataset::sampleSize() const {
+    // Computed in place: batching calls this every step and must not allocate.
+    Index n = 1;
+    for (size_t i = 1; i < features.shape.size(); ++i) n *= features.shape[i];
+    return features.shape.empty() ? 0 : n;
+}
 
 Index Dataset::targetIndex(const std::string& targetName) const {
     for (size_t i = 0; i < targets.size(); ++i)

@@ -1,0 +1,82 @@
+// A training step in steady state allocates nothing: every buffer the plan,
+// the losses and the optimizer need exists after the first steps. Counted by
+// replacing the global operator new in this test program. (Eigen's GEMM takes
+// its blocking workspace from malloc directly; that is not counted here.)
+#include "io/ModelJson.h"
+#include "train/Trainer.h"
+
+#include <QTest>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <numeric>
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size ? size : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, std::align_val_t align) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t a = static_cast<std::size_t>(align);
+    if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace ml;
+
+class TestSteadyState : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void noAllocationPerStep_data() {
+        QTest::addColumn<QString>("example");
+        QTest::addColumn<QString>("dataset");
+        QTest::addColumn<int>("batch");
+        QTest::newRow("multitask, joint") << "multitask.json" << "multitask" << 64;
+        QTest::newRow("siamese, shared encoder") << "siamese.json" << "pairs" << 32;
+        QTest::newRow("simple CNN") << "simple_cnn.json" << "images" << 8;
+        QTest::newRow("ResNet") << "resnet.json" << "images" << 2;
+    }
+
+    void noAllocationPerStep() {
+        QFETCH(QString, example);
+        QFETCH(QString, dataset);
+        QFETCH(int, batch);
+        const ModelDocument doc =
+            io::readModelFile(std::string(MODULELAB_SOURCE_DIR) + "/resources/examples/" + example.toStdString());
+        TrainingConfig c = readTrainingConfig(doc.training);
+        c.dataset = dataset.toStdString();
+        c.batchSize = batch;
+        c.threads = 1;
+        c.optimizer.type = "adam";
+        c.clipGradNorm = 1.0;
+        Trainer t(doc, c, loadTrainingData(c));
+        std::vector<Index> rows(static_cast<size_t>(batch));
+        std::iota(rows.begin(), rows.end(), 0);
+        for (int s = 0; s < 2; ++s) t.trainStep(rows); // warm up: optimizer state, first batch
+        const long before = g_allocations.load();
+        for (int s = 0; s < 3; ++s) {
+            std::iota(rows.begin(), rows.end(), Index(s * batch));
+            t.trainStep(rows);
+        }
+        QCOMPARE(g_allocations.load() - before, 0L);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSteadyState)
+#include "tst_steady_state.moc"
