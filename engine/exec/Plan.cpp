@@ -439,11 +439,10 @@ void Plan::finishCompile() {
     Index offset = 0;
     for (Value& v : m_values) {
         v.offset = offset;
-        const bool batched = !v.dims.empty() && v.dims[0] == kBatch;
-        offset += (batched ? m_maxBatch : 1) * v.perSample;
+        offset += capacity(v);
     }
     m_data.assign(static_cast<size_t>(offset), 0.0f);
-    m_grad.assign(static_cast<size_t>(offset), 0.0f);
+    assignGradientBuffers();
     m_saved.assign(static_cast<size_t>(m_savedFloats), 0.0f);
     m_argmax.assign(static_cast<size_t>(m_argmaxInts), 0);
     m_scratch.assign(static_cast<size_t>(m_scratchFloats), 0.0f);
@@ -519,11 +518,82 @@ const float* Plan::output(int o) const {
     return m_data.data() + m_values[static_cast<size_t>(outputValue(o))].offset;
 }
 
-float* Plan::outputGrad(int o) { return grad(outputValue(o)); }
+float* Plan::outputGrad(int o) {
+    const int v = outputValue(o);
+    if (m_values[static_cast<size_t>(v)].gradOffset >= 0) return grad(v);
+    // An output that is a model input: nothing reads its gradient.
+    m_sink.assign(static_cast<size_t>(capacity(m_values[static_cast<size_t>(v)])), 0.0f);
+    return m_sink.data();
+}
 
 Index Plan::rows(int value) const {
     const Value& v = m_values[static_cast<size_t>(value)];
     return !v.dims.empty() && v.dims[0] == kBatch ? m_n : 1;
+}
+
+Index Plan::capacity(const Value& v) const {
+    const bool batched = !v.dims.empty() && v.dims[0] == kBatch;
+    return (batched ? m_maxBatch : 1) * v.perSample;
+}
+
+// Activation gradients live only during backward, from the first step that
+// adds into one (a consumer, or the loss for an output) to the step that
+// reads it (its producer). Buffers whose lives do not overlap share memory;
+// each is zeroed when its life ends, so all are zero between backward passes.
+void Plan::assignGradientBuffers() {
+    const int none = -1, outputStart = static_cast<int>(m_steps.size());
+    std::vector<int> firstWriter(m_values.size(), none), lastReader(m_values.size(), outputStart + 1);
+    for (size_t i = 0; i < m_steps.size(); ++i) {
+        const int step = static_cast<int>(i);
+        for (int v : m_steps[i].in) firstWriter[static_cast<size_t>(v)] = std::max(firstWriter[static_cast<size_t>(v)], step);
+        int& reader = lastReader[static_cast<size_t>(m_steps[i].out)];
+        reader = std::min(reader, step);
+    }
+    for (const OutputPort& o : m_outputs) {
+        std::vector<int> values = o.choices;
+        if (o.value >= 0) values.push_back(o.value);
+        for (int v : values) firstWriter[static_cast<size_t>(v)] = outputStart;
+    }
+    // Place the largest first, each at the lowest offset that no value
+    // alive at the same time occupies (lives are step ranges [reader, writer]).
+    std::vector<int> order;
+    for (size_t v = 0; v < m_values.size(); ++v) {
+        m_values[v].gradOffset = -1;
+        if (m_values[v].needsGrad && firstWriter[v] != none && lastReader[v] <= outputStart)
+            order.push_back(static_cast<int>(v));
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return capacity(m_values[static_cast<size_t>(a)]) > capacity(m_values[static_cast<size_t>(b)]);
+    });
+    struct Placed {
+        Index offset, size;
+        int from, to; // life: steps from..to
+    };
+    std::vector<Placed> placed;
+    std::vector<Index> candidates;
+    Index total = 0;
+    for (int v : order) {
+        const Index size = capacity(m_values[static_cast<size_t>(v)]);
+        const int from = lastReader[static_cast<size_t>(v)], to = firstWriter[static_cast<size_t>(v)];
+        candidates.assign(1, 0);
+        for (const Placed& p : placed)
+            if (p.from <= to && from <= p.to) candidates.push_back(p.offset + p.size);
+        std::sort(candidates.begin(), candidates.end());
+        Index offset = candidates.back();
+        for (Index c : candidates) {
+            const bool clash = std::any_of(placed.begin(), placed.end(), [&](const Placed& p) {
+                return p.from <= to && from <= p.to && c < p.offset + p.size && p.offset < c + size;
+            });
+            if (!clash) {
+                offset = c;
+                break;
+            }
+        }
+        placed.push_back({offset, size, from, to});
+        m_values[static_cast<size_t>(v)].gradOffset = offset;
+        total = std::max(total, offset + size);
+    }
+    m_grad.assign(static_cast<size_t>(total), 0.0f);
 }
 
 void Plan::forward(Index n) {
@@ -532,14 +602,21 @@ void Plan::forward(Index n) {
     m_n = n;
     for (const Step& s : m_steps)
         if (active(s)) runForward(s);
-    // Gradients of the activations start at zero; losses accumulate into the outputs'.
+}
+
+void Plan::clearGradients() {
     std::fill(m_grad.begin(), m_grad.end(), 0.0f);
 }
 
 void Plan::backward() {
     for (ParameterUse& u : m_uses) std::fill(u.scratch.begin(), u.scratch.end(), 0.0f);
-    for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it)
-        if (active(*it)) runBackward(*it);
+    for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it) {
+        if (!active(*it)) continue;
+        runBackward(*it);
+        // Its output's gradient is used up: leave the buffer zero for its next life.
+        const Value& out = m_values[static_cast<size_t>(it->out)];
+        if (out.gradOffset >= 0) std::fill_n(grad(it->out), rows(it->out) * out.perSample, 0.0f);
+    }
     for (ParameterUse& u : m_uses) {
         std::vector<float>& g = m_store.at(u.parameter).grad;
         for (size_t i = 0; i < g.size(); ++i) {
@@ -626,7 +703,7 @@ void Plan::runBackward(const Step& s) {
     const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
     const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
     const float* dy = grad(s.out);
-    auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].needsGrad ? grad(v) : nullptr; };
+    auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].gradOffset >= 0 ? grad(v) : nullptr; };
     float* dx = gradIn(x);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
     const StepArgs& a = s.args;

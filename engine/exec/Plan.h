@@ -85,13 +85,17 @@ public:
     void forward(Index n);
     void backward();  // accumulates into the store's grads (and each shared parameter's per-use grads)
     void zeroGrad();  // zeroes the store's parameter grads and the per-use grads
+    // Activation gradients are zero between backward passes; after an error
+    // between a loss writing into outputGrad() and backward(), this restores that.
+    void clearGradients();
 
     // Where each parameter is used; uses of one parameter sum to its gradient.
     const std::vector<ParameterUse>& parameterUses() const { return m_uses; }
     // After a non-finite loss: re-runs forward checking every op; names the first bad one.
     std::string firstNonFinite(Index n);
-    // Activation values and gradients, in floats (for the README's memory notes).
-    Index arenaFloats() const { return static_cast<Index>(m_data.size() + m_grad.size()); }
+    // Floats held for activations and for their gradients (shared where lives do not overlap).
+    Index activationFloats() const { return static_cast<Index>(m_data.size()); }
+    Index gradientFloats() const { return static_cast<Index>(m_grad.size()); }
     int stepCount() const { return static_cast<int>(m_steps.size()); }
     // Multiply-adds of one forward pass of `n` samples (Linear and Conv2d),
     // with every index value's branch counted once: what FLOP rates are quoted from.
@@ -101,7 +105,8 @@ private:
     struct Value {
         std::vector<Index> dims; // dims[0] == kBatch when batched
         Index perSample = 0;     // elements per sample (or in all, when not batched)
-        Index offset = 0;        // into m_data and m_grad
+        Index offset = 0;        // into m_data
+        Index gradOffset = -1;   // into m_grad; -1: no gradient (a model input)
         bool needsGrad = true;
     };
     struct Step {
@@ -154,7 +159,7 @@ private:
     std::vector<OutputPort> m_outputs;
     std::vector<Index> m_indexValues;
     std::vector<ParameterUse> m_uses;
-    std::vector<float> m_data, m_grad, m_saved, m_scratch;
+    std::vector<float> m_data, m_grad, m_saved, m_scratch, m_sink;
     std::vector<std::int32_t> m_argmax;
     ops::ConcatGeometry m_concatGeometry;           // reused by concat steps: no allocation per step
     std::vector<const float*> m_concatInputs;
@@ -175,7 +180,9 @@ private:
 
     // run
     float* data(int value) { return m_data.data() + m_values[static_cast<size_t>(value)].offset; }
-    float* grad(int value) { return m_grad.data() + m_values[static_cast<size_t>(value)].offset; }
+    float* grad(int value) { return m_grad.data() + m_values[static_cast<size_t>(value)].gradOffset; }
+    Index capacity(const Value& v) const; // floats for maxBatch samples
+    void assignGradientBuffers();
     Index rows(int value) const; // n for batched values, else 1
     bool active(const Step& s) const { return s.guardInput < 0 || m_indexValues[static_cast<size_t>(s.guardInput)] == s.guardValue; }
     void runForward(const Step& s);

@@ -68,9 +68,11 @@ std::vector<std::vector<int>> planGroups(const Plan& plan, const std::vector<Obj
     return one;
 }
 
-void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const std::vector<std::vector<int>>& groups,
-                   const std::vector<int>& which, const BatchView& batch, bool backward,
-                   std::vector<ObjectiveResult>& results) {
+namespace {
+
+void runObjectivesUnguarded(Plan& plan, const std::vector<Objective>& objectives,
+                            const std::vector<std::vector<int>>& groups, const std::vector<int>& which,
+                            const BatchView& batch, bool backward, std::vector<ObjectiveResult>& results) {
     results.resize(objectives.size());
     auto wanted = [&](int k) { return std::find(which.begin(), which.end(), k) != which.end(); };
     for (int i = 0; i < plan.inputCount(); ++i)
@@ -116,6 +118,19 @@ void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const s
             }
         }
         if (backward) plan.backward();
+    }
+}
+
+} // namespace
+
+void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const std::vector<std::vector<int>>& groups,
+                   const std::vector<int>& which, const BatchView& batch, bool backward,
+                   std::vector<ObjectiveResult>& results) {
+    try {
+        runObjectivesUnguarded(plan, objectives, groups, which, batch, backward, results);
+    } catch (...) {
+        plan.clearGradients(); // a loss may have written into an output's gradient
+        throw;
     }
 }
 

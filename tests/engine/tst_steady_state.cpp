@@ -2,6 +2,7 @@
 // the losses and the optimizer need exists after the first steps. Counted by
 // replacing the global operator new in this test program. (Eigen's GEMM takes
 // its blocking workspace from malloc directly; that is not counted here.)
+#include "exec/Plan.h"
 #include "io/ModelJson.h"
 #include "train/Trainer.h"
 
@@ -76,7 +77,24 @@ private Q_SLOTS:
         }
         QCOMPARE(g_allocations.load() - before, 0L);
     }
+
+    void gradientBuffersAreShared();
 };
+
+void TestSteadyState::gradientBuffersAreShared() {
+    // The simple CNN at batch 8: activations are one chain, so at most a few
+    // gradients are alive at once; without sharing they would equal the activations.
+    const ModelDocument doc = io::readModelFile(std::string(MODULELAB_SOURCE_DIR) + "/resources/examples/simple_cnn.json");
+    const Analysis a = analyze(doc);
+    ParameterStore store(a.tree);
+    Plan plan(doc, a, store, 8);
+    // Chain: conv1 [16,32,32], relu, pool [16,16,16], conv2 [32,16,16], relu, pool [32,8,8], flatten,
+    // fc1 [128], relu, fc2 [10]. At most two neighbours are alive together, so the two largest
+    // (conv1 out and its ReLU, 16x32x32 each) bound the gradient memory.
+    QCOMPARE(plan.activationFloats(), Index(8 * (3 * 32 * 32 + 2 * 16 * 1024 + 4096 + 2 * 8192 + 2048 + 2048 + 256 + 10)));
+    QVERIFY2(plan.gradientFloats() == Index(8 * 2 * 16 * 1024),
+             qPrintable(QString::number(plan.gradientFloats())));
+}
 
 QTEST_GUILESS_MAIN(TestSteadyState)
 #include "tst_steady_state.moc"
