@@ -70,6 +70,11 @@ TrainingConfig configFrom(const ModelDocument& doc, const Args& args) {
         c.roundRobin = *s == "round_robin";
     }
     if (const auto t = args.value("target")) c.csvTargets = {*t};
+    if (const auto s = args.value("lr-schedule")) {
+        if (*s != "step" && *s != "cosine" && *s != "none")
+            throw UsageError("--lr-schedule must be step, cosine or none, got '" + *s + "'");
+        c.lrSchedule.type = *s == "none" ? "" : *s;
+    }
     // Losses name dataset targets; a different dataset brings its own.
     if (args.value("dataset") && doc.training.contains("dataset") && doc.training["dataset"] != *args.value("dataset"))
         c.objectives.clear();
@@ -99,7 +104,7 @@ int runTrain(const std::vector<std::string>& argv) {
     const Args args(argv,
                     {"dataset", "epochs", "batch", "optimizer", "lr", "momentum", "weight-decay", "seed", "threads",
                      "log", "save", "checkpoint", "resume", "schedule", "target", "max-steps", "validation",
-                     "diagnostics-every", "clip"},
+                     "diagnostics-every", "clip", "lr-schedule"},
                     {"quiet"});
     if (args.positionals().size() != 1) throw UsageError("train needs exactly one model file");
     const ModelDocument doc = io::readModelFile(args.positionals().front());

@@ -21,6 +21,8 @@ Commands:
       --epochs N --batch B --optimizer sgd|adam|adamw --lr X --momentum M
       --weight-decay W --seed S --threads T --schedule joint|round_robin
       --max-steps N --validation F --clip NORM --target COLUMN (for .csv)
+      --lr-schedule step|cosine|none   per epoch (step: x0.1 every epoch unless
+                              the model's training section says otherwise)
       --log FILE.jsonl        every report as one JSON line
       --save W.safetensors    the trained weights, under PyTorch's state_dict names
       --checkpoint FILE --resume FILE   weights + optimizer state

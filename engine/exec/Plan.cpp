@@ -259,7 +259,7 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
     if (!problems.empty()) throw Error(m.path + ": " + problems.front().message);
     Step s;
     s.kind = layerKinds().at(m.type);
-    s.label = m.path;
+    s.label = m.path + " (" + m.type + ")";
     s.chain = chain;
     s.in = {x};
     s.guardInput = guardInput;

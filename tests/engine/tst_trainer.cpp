@@ -258,7 +258,7 @@ private Q_SLOTS:
         t.start();
         t.wait();
         QCOMPARE(finished.reason, FinishedReport::Reason::NonFinite);
-        QVERIFY2(finished.message.find("the output of net.2 is not finite") != std::string::npos, finished.message.c_str());
+        QVERIFY2(finished.message.find("the output of net.2 (Linear) is not finite") != std::string::npos, finished.message.c_str());
         QVERIFY2(finished.message.find("at step 1") != std::string::npos, finished.message.c_str());
     }
 
