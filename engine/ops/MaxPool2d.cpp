@@ -33,6 +33,36 @@ void maxPool2dForward(const MaxPool2dGeometry& g, const float* x, float* y, std:
     const Index sH = g.sH(), sW = g.sW();
     const Index planes = g.n * g.c;
     constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+    if (g.kh == 2 && g.kw == 2 && sH == 2 && sW == 2 && g.padH == 0 && g.padW == 0 && g.dilH == 1 && g.dilW == 1 &&
+        2 * oh <= g.h && 2 * ow <= g.w) {
+        // The common 2x2 / stride 2 pooling: every window lies inside the input,
+        // so compare the four values branch-free (same tie and NaN rules).
+#pragma omp parallel for schedule(static) if (planes * oh * ow * 4 >= kParallelElements)
+        for (Index p = 0; p < planes; ++p) {
+            const float* xp = x + p * g.h * g.w;
+            float* yp = y + p * oh * ow;
+            std::int32_t* ap = argmax + p * oh * ow;
+            for (Index i = 0; i < oh; ++i) {
+                const float* r0 = xp + 2 * i * g.w;
+                const float* r1 = r0 + g.w;
+                const std::int32_t base = std::int32_t(2 * i * g.w);
+                for (Index j = 0; j < ow; ++j) {
+                    float best = r0[2 * j];
+                    std::int32_t at = base + std::int32_t(2 * j);
+                    const float v[3] = {r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+                    const std::int32_t idx[3] = {at + 1, at + std::int32_t(g.w), at + std::int32_t(g.w) + 1};
+                    for (int k = 0; k < 3; ++k) {
+                        const bool take = v[k] > best || v[k] != v[k];
+                        best = take ? v[k] : best;
+                        at = take ? idx[k] : at;
+                    }
+                    yp[i * ow + j] = best;
+                    ap[i * ow + j] = at;
+                }
+            }
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) if (planes * oh * ow * g.kh * g.kw >= kParallelElements)
     for (Index p = 0; p < planes; ++p) {
         const float* xp = x + p * g.h * g.w;
