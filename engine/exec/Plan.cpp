@@ -20,6 +20,7 @@
 #include <cstring>
 #include <map>
 #include <omp.h>
+#include <type_traits>
 
 namespace ml {
 
@@ -98,47 +99,41 @@ ops::Conv2dGeometry convGeometry(const StepArgs& a, const std::vector<Index>& in
     return g;
 }
 
-ops::MaxPool2dGeometry maxPoolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
-    ops::MaxPool2dGeometry g;
+// The fields every pooling geometry shares: input [n, c, h, w], window, stride, padding.
+template <typename Geometry>
+Geometry poolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
+    Geometry g;
     g.n = n;
     g.c = in[1];
     g.h = in[2];
     g.w = in[3];
-    g.kh = a.kh;
-    g.kw = a.kw;
-    g.strideH = a.sh;
-    g.strideW = a.sw;
-    g.padH = a.ph;
-    g.padW = a.pw;
+    if constexpr (!std::is_same_v<Geometry, ops::AdaptiveAvgPool2dGeometry>) {
+        g.kh = a.kh;
+        g.kw = a.kw;
+        g.strideH = a.sh;
+        g.strideW = a.sw;
+        g.padH = a.ph;
+        g.padW = a.pw;
+        g.ceilMode = a.ceilMode;
+    }
+    return g;
+}
+
+ops::MaxPool2dGeometry maxPoolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
+    auto g = poolGeometry<ops::MaxPool2dGeometry>(a, in, n);
     g.dilH = a.dh;
     g.dilW = a.dw;
-    g.ceilMode = a.ceilMode;
     return g;
 }
 
 ops::AvgPool2dGeometry avgPoolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
-    ops::AvgPool2dGeometry g;
-    g.n = n;
-    g.c = in[1];
-    g.h = in[2];
-    g.w = in[3];
-    g.kh = a.kh;
-    g.kw = a.kw;
-    g.strideH = a.sh;
-    g.strideW = a.sw;
-    g.padH = a.ph;
-    g.padW = a.pw;
-    g.ceilMode = a.ceilMode;
+    auto g = poolGeometry<ops::AvgPool2dGeometry>(a, in, n);
     g.countIncludePad = a.countIncludePad;
     return g;
 }
 
 ops::AdaptiveAvgPool2dGeometry adaptiveGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
-    ops::AdaptiveAvgPool2dGeometry g;
-    g.n = n;
-    g.c = in[1];
-    g.h = in[2];
-    g.w = in[3];
+    auto g = poolGeometry<ops::AdaptiveAvgPool2dGeometry>(a, in, n);
     g.outH = a.outH;
     g.outW = a.outW;
     return g;

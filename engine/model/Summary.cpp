@@ -1,5 +1,7 @@
 #include "model/Summary.h"
 
+#include "core/Format.h"
+
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -32,15 +34,6 @@ std::string pyScalarOrTuple(const Json& v) {
 
 std::string arg(const ModuleInstance& m, const char* name) {
     return m.args.contains(name) ? m.args[name].dump() : std::string("?");
-}
-
-std::string thousands(Index v) {
-    std::string digits = std::to_string(v), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
 }
 
 Index numel(const std::vector<Index>& shape) {
@@ -161,7 +154,7 @@ std::string summaryText(const ModelDocument& doc, const Analysis& analysis) {
             const auto& all = names.at(id);
             const bool alias = !all.empty() && all.front() != path;
             const std::string shape = alias ? "" : outputShape(m);
-            const std::string params = alias ? "" : thousands(tree.parameterCount(id));
+            const std::string params = alias ? "" : withThousands(tree.parameterCount(id));
             if (alias) {
                 lines.push_back({prefix + "(same instance as " + all.front() + ")", "", ""});
                 return;
@@ -204,12 +197,12 @@ std::string summaryText(const ModelDocument& doc, const Analysis& analysis) {
     out += "\nOutputs: ";
     for (size_t i = 0; top && i < top->outputs.size() && i < analysis.outputTypes.size(); ++i)
         out += (i ? ", " : "") + top->outputs[i].name + " " + typeToString(analysis.outputTypes[i]);
-    out += "\n\nParameters: " + thousands(tree.uniqueParameterCount()) + " unique (what trains), " +
-           thousands(tree.naiveParameterCount()) + " naive (counting a shared layer at every use)\n";
+    out += "\n\nParameters: " + withThousands(tree.uniqueParameterCount()) + " unique (what trains), " +
+           withThousands(tree.naiveParameterCount()) + " naive (counting a shared layer at every use)\n";
     Index buffers = 0;
     for (const StateEntry& e : tree.stateDict())
         if (e.isBuffer && e.aliasOf.empty()) buffers += numel(e.shape);
-    if (buffers) out += "Buffers:    " + thousands(buffers) + " (running statistics; not trained)\n";
+    if (buffers) out += "Buffers:    " + withThousands(buffers) + " (running statistics; not trained)\n";
     const std::vector<SharedModule> shared = sharedModules(tree);
     if (shared.empty()) {
         out += "Shared parameters: none\n";
@@ -217,7 +210,7 @@ std::string summaryText(const ModelDocument& doc, const Analysis& analysis) {
         out += "Shared parameters (each trains once, with the gradients of every use summed):\n";
         for (const SharedModule& s : shared) {
             const ModuleInstance& m = tree.at(s.id);
-            out += "  " + s.names.front() + " (" + m.type + ", " + thousands(tree.parameterCount(s.id)) +
+            out += "  " + s.names.front() + " (" + m.type + ", " + withThousands(tree.parameterCount(s.id)) +
                    " parameters)";
             if (s.names.size() > 1) {
                 out += " registered as";

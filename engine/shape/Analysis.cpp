@@ -1,5 +1,7 @@
 #include "shape/Analysis.h"
 
+#include "core/Format.h"
+
 #include "shape/LayerShapes.h"
 
 #include <algorithm>
@@ -15,15 +17,6 @@ namespace {
 constexpr Index kMaxSize = 2147483647; // any single size argument or dimension
 
 std::string str(Index v) { return std::to_string(v); }
-
-std::string withThousands(Index v) {
-    std::string digits = std::to_string(v), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
 
 size_t editDistance(const std::string& a, const std::string& b) {
     std::vector<size_t> row(b.size() + 1);
