@@ -6,9 +6,11 @@
 #include "editor/GraphEdits.h"
 #include "editor/MoveCommand.h"
 #include "editor/NodeItem.h"
+#include "editor/NodeLook.h"
 
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <set>
 
 namespace ml::gui {
@@ -153,22 +155,144 @@ bool Editor::edit(const QString& text, const std::function<void(ModelDocument&)>
 }
 
 QString Editor::addFromPalette(const QString& entry, QPointF pos) {
-    const QString kind = entry.section(QLatin1Char(':'), 0, 0);
-    const std::string name = ss(entry.section(QLatin1Char(':'), 1));
     const std::string def = ss(definitionName());
     std::string id;
-    const bool ok = edit(tr("Add %1").arg(qs(name)), [&](ModelDocument& doc) {
-        if (kind == QLatin1String("layer")) id = edits::addLayer(doc, def, name, pos);
-        else if (kind == QLatin1String("op")) id = edits::addOp(doc, def, name, pos);
-        else if (kind == QLatin1String("container")) id = edits::addContainer(doc, def, name, pos);
-        else if (kind == QLatin1String("block") && name == "+")
-            id = edits::addBlockCall(doc, def, edits::addBlockDefinition(doc), pos);
-        else if (kind == QLatin1String("block")) id = edits::addBlockCall(doc, def, name, pos);
-        else throw Error("unknown palette entry '" + ss(entry) + "'.");
-    });
-    if (!ok) return {};
+    if (!edit(tr("Add %1").arg(entry.section(QLatin1Char(':'), 1)),
+              [&](ModelDocument& doc) { id = edits::addEntry(doc, def, ss(entry), pos); }))
+        return {};
     m_scene->selectKeys({qs(id)});
     return qs(id);
+}
+
+std::vector<PaletteEntry> Editor::entriesFitting(const PortRef& port, bool portIsOutput) const {
+    const QString def = definitionName();
+    const bool index = portIsOutput ? m_model->outputPortKind(def, port.key, port.port) == PortKind::Index
+                                    : m_model->inputPortKind(def, port.key, port.port) == PortKind::Index;
+    std::vector<PaletteEntry> out;
+    for (PaletteEntry& e : paletteEntries(m_model->document()))
+        if (edits::entryFits(m_model->document(), ss(e.id), index, portIsOutput)) out.push_back(std::move(e));
+    return out;
+}
+
+QString Editor::addWired(const QString& entry, QPointF pos, const PortRef& port, bool portIsOutput) {
+    const QString def = definitionName();
+    const bool index = portIsOutput ? m_model->outputPortKind(def, port.key, port.port) == PortKind::Index
+                                    : m_model->inputPortKind(def, port.key, port.port) == PortKind::Index;
+    if (!edits::entryFits(m_model->document(), ss(entry), index, portIsOutput)) {
+        Q_EMIT message(tr("%1 does not fit that port.").arg(entry.section(QLatin1Char(':'), 1)));
+        return {};
+    }
+    const std::string ref = portIsOutput ? ss(m_model->refOfOutput(def, port)) : std::string();
+    const bool indexPort = !portIsOutput && m_model->isIndexPort(def, port.key, port.port);
+    std::string id;
+    if (!edit(tr("Add %1").arg(entry.section(QLatin1Char(':'), 1)), [&](ModelDocument& doc) {
+            id = edits::addEntry(doc, ss(def), ss(entry), pos);
+            if (portIsOutput) edits::feedFirstFitting(doc, ss(def), id, ref, index);
+            else edits::connect(doc, ss(def), edits::firstOutputRef(doc, ss(def), id), port.key, port.port, indexPort);
+        }))
+        return {};
+    m_scene->selectKeys({qs(id)});
+    return qs(id);
+}
+
+QString Editor::insertProblem(const QString& nodeId, const Wire& wire) const {
+    const QString def = definitionName();
+    if (wire.from.key == nodeId || wire.to.key == nodeId) return tr("it is this node's own wire");
+    if (m_model->outputPortKind(def, wire.from.key, wire.from.port) == PortKind::Index)
+        return tr("an int64 index wire cannot go through a node");
+    if (m_model->outputPortCount(def, nodeId) == 0 || m_model->inputPortCount(def, nodeId) == 0)
+        return tr("'%1' has no input and output to put in a wire").arg(nodeId);
+    for (const Wire& w : m_model->wires(def))
+        if (w.from.key == nodeId || w.to.key == nodeId) return tr("'%1' is already wired").arg(nodeId);
+    return {};
+}
+
+bool Editor::insertIntoWire(const QString& nodeId, const Wire& wire, int dragSerial) {
+    const QString problem = insertProblem(nodeId, wire);
+    if (!problem.isEmpty()) {
+        Q_EMIT message(tr("Insert refused: %1.").arg(problem));
+        return false;
+    }
+    const QString def = definitionName();
+    // The drag that brought the node here becomes part of this step: undo its
+    // move, then redo the positions inside the insertion.
+    std::map<QString, QPointF> moved;
+    if (dragSerial && m_undo->index() > 0)
+        if (const auto* mc = dynamic_cast<const MoveCommand*>(m_undo->command(m_undo->index() - 1));
+            mc && mc->serial() == dragSerial && mc->definition() == def) {
+            moved = mc->after();
+            m_undo->undo();
+        }
+    const std::string ref = ss(m_model->refOfOutput(def, wire.from));
+    const bool ok = edit(tr("Insert %1").arg(nodeId), [&](ModelDocument& doc) {
+        for (const auto& [k, p] : moved) edits::setPosition(doc, ss(def), ss(k), p);
+        edits::insertIntoWire(doc, ss(def), ss(nodeId), ref, wire.to.key, wire.to.port);
+    });
+    if (!ok && !moved.empty()) m_undo->redo(); // keep the move when the insertion is refused
+    return ok;
+}
+
+QString Editor::addIntoWire(const QString& entry, QPointF pos, const Wire& wire) {
+    const QString def = definitionName();
+    if (m_model->outputPortKind(def, wire.from.key, wire.from.port) == PortKind::Index) {
+        Q_EMIT message(tr("Insert refused: an int64 index wire cannot go through a node."));
+        return {};
+    }
+    const std::string ref = ss(m_model->refOfOutput(def, wire.from));
+    std::string id;
+    if (!edit(tr("Insert %1").arg(entry.section(QLatin1Char(':'), 1)), [&](ModelDocument& doc) {
+            id = edits::addEntry(doc, ss(def), ss(entry), pos);
+            edits::insertIntoWire(doc, ss(def), id, ref, wire.to.key, wire.to.port);
+        }))
+        return {};
+    m_scene->selectKeys({qs(id)});
+    return qs(id);
+}
+
+bool Editor::deleteAndReconnect(const QStringList& nodeIds) {
+    const std::string def = ss(definitionName());
+    QStringList nodes;
+    for (const QString& k : nodeIds)
+        if (!k.startsWith(QLatin1String("input:")) && !k.startsWith(QLatin1String("output:"))) nodes << k;
+    if (nodes.isEmpty()) return false;
+    return edit(nodes.size() == 1 ? tr("Delete %1 and reconnect").arg(nodes.front())
+                                  : tr("Delete %1 nodes and reconnect").arg(nodes.size()),
+                [&](ModelDocument& doc) { edits::removeAndReconnect(doc, def, nodes); });
+}
+
+bool Editor::cutWires(const std::vector<PortRef>& inputs) {
+    if (inputs.empty()) return false;
+    const QString def = definitionName();
+    struct Cut {
+        PortRef to;
+        bool index, variadic;
+    };
+    std::vector<Cut> cuts;
+    for (const PortRef& p : inputs)
+        cuts.push_back({p, m_model->isIndexPort(def, p.key, p.port), m_model->isVariadic(def, p.key)});
+    // Highest port first: cutting a variadic input shifts the ones after it.
+    std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) {
+        return a.to.key != b.to.key ? a.to.key < b.to.key : a.to.port > b.to.port;
+    });
+    return edit(cuts.size() == 1 ? tr("Cut wire") : tr("Cut %1 wires").arg(cuts.size()), [&](ModelDocument& doc) {
+        for (const Cut& c : cuts) edits::disconnect(doc, ss(def), c.to.key, c.to.port, c.index, c.variadic);
+    });
+}
+
+QStringList Editor::duplicate(const QStringList& nodeIds) {
+    QStringList nodes;
+    for (const QString& k : nodeIds)
+        if (!k.startsWith(QLatin1String("input:")) && !k.startsWith(QLatin1String("output:"))) nodes << k;
+    if (nodes.isEmpty()) return {};
+    const std::string def = ss(definitionName());
+    QStringList ids;
+    const bool ok = edit(tr("Duplicate"), [&](ModelDocument& doc) {
+        const ModelDocument clip = edits::copyItems(doc, def, nodes);
+        ids = edits::paste(doc, def, clip, QPointF(2 * kGrid, 3 * kGrid));
+    });
+    if (!ok) return {};
+    m_scene->selectKeys(ids);
+    return ids;
 }
 
 bool Editor::addIntoContainer(const QString& entry, const QString& containerNode) {

@@ -5,6 +5,7 @@
 // undoes in one step; a refused edit changes nothing and says why through
 // message(). Also keeps which definition is shown (the breadcrumb).
 #include "editor/GraphModel.h"
+#include "editor/PaletteEntries.h"
 
 #include <QObject>
 #include <QUndoStack>
@@ -59,6 +60,25 @@ public:
     bool disconnectPort(const PortRef& to);
     bool rewire(const PortRef& oldTo, const PortRef& from, const PortRef& newTo);
     bool deleteItems(const QStringList& keys);
+    // Ctrl+Delete: deletes the nodes and reconnects around each (its first
+    // tensor input's source feeds its consumers).
+    bool deleteAndReconnect(const QStringList& nodeIds);
+    // Cuts the wires into these input ports (a cut stroke), all in one step.
+    bool cutWires(const std::vector<PortRef>& inputs);
+    // What fits a wire dragged from `port` (an output if portIsOutput, else a
+    // free input) and released on empty canvas: the add menu's entries.
+    std::vector<PaletteEntry> entriesFitting(const PortRef& port, bool portIsOutput) const;
+    // Adds `entry` at `pos` wired to `port`, in one step; returns the node id.
+    QString addWired(const QString& entry, QPointF pos, const PortRef& port, bool portIsOutput);
+    // Whether a node can go into this wire ("" if it can).
+    QString insertProblem(const QString& nodeId, const Wire& wire) const;
+    // Puts unwired node `nodeId` into `wire`. When `dragSerial` names the drag
+    // that brought it there, that move and the insertion become one undo step.
+    bool insertIntoWire(const QString& nodeId, const Wire& wire, int dragSerial = 0);
+    // Adds `entry` at `pos` inside `wire` (a palette drop onto a wire), in one step.
+    QString addIntoWire(const QString& entry, QPointF pos, const Wire& wire);
+    // Ctrl+D: copies of the nodes beside them, wired among themselves only; returns the new ids.
+    QStringList duplicate(const QStringList& nodeIds);
     void moveItems(const std::map<QString, QPointF>& before, const std::map<QString, QPointF>& after, int serial);
     bool setChildArgs(const QString& nodeId, const Json& args);
     bool setOpArgs(const QString& nodeId, const Json& args);

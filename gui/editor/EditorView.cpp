@@ -97,6 +97,17 @@ void EditorView::showSearchPopup(QPoint viewPos) {
     popup->show();
 }
 
+void EditorView::showSearchPopupFor(QPoint viewPos, const PortRef& port, bool portIsOutput) {
+    const QPointF at = snapped(mapToScene(viewPos));
+    auto* popup = new SearchPopup(m_editor->entriesFitting(port, portIsOutput), m_recent, this);
+    popup->move(viewport()->mapToGlobal(viewPos));
+    connect(popup, &SearchPopup::chosen, this, [this, at, port, portIsOutput](const QString& entry) {
+        noteUsed(entry);
+        m_editor->addWired(entry, at, port, portIsOutput);
+    });
+    popup->show();
+}
+
 NodeItem* EditorView::nodeAt(QPointF scenePos) const {
     for (QGraphicsItem* item : scene()->items(scenePos, Qt::IntersectsItemBoundingRect, Qt::DescendingOrder))
         if (auto* n = qgraphicsitem_cast<NodeItem*>(item)) {
@@ -243,6 +254,11 @@ void EditorView::endWireDrag(QPointF sp) {
         m_editor->connectPorts({target->key(), port->index}, *m_wireTo);
     } else if (m_pulledFrom) {
         m_editor->disconnectPort(*m_pulledFrom); // pulled off and dropped on nothing: no add menu
+    } else if (!target) {
+        // A new wire released on empty canvas: offer what fits its port.
+        const QPoint viewPos = mapFromScene(sp);
+        if (m_wireFrom) showSearchPopupFor(viewPos, *m_wireFrom, true);
+        else if (m_wireTo) showSearchPopupFor(viewPos, *m_wireTo, false);
     }
     m_wireFrom.reset();
     m_wireTo.reset();

@@ -29,6 +29,9 @@ public:
     void frameSelection();
     void zoomBy(double factor);
     void showSearchPopup(QPoint viewPos);
+    // The add menu for a wire released on empty canvas: only what fits the
+    // dragged port; the chosen node is added there and wired (one step).
+    void showSearchPopupFor(QPoint viewPos, const PortRef& port, bool portIsOutput);
     void setMinimapVisible(bool on);
     void setSnapToGrid(bool on) { m_snap = on; }
     QPointF snapped(QPointF p) const;

@@ -235,6 +235,110 @@ std::string addBlockDefinition(ModelDocument& doc, const std::string& base) {
     return b.name;
 }
 
+std::string addEntry(ModelDocument& doc, const std::string& def, const std::string& entry, QPointF pos) {
+    const size_t colon = entry.find(':');
+    const std::string kind = entry.substr(0, colon);
+    const std::string name = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
+    if (kind == "layer") return addLayer(doc, def, name, pos);
+    if (kind == "op") return addOp(doc, def, name, pos);
+    if (kind == "container") return addContainer(doc, def, name, pos);
+    if (kind == "block" && name == "+") return addBlockCall(doc, def, addBlockDefinition(doc), pos);
+    if (kind == "block") return addBlockCall(doc, def, name, pos);
+    throw Error("unknown palette entry '" + entry + "'.");
+}
+
+bool entryFits(const ModelDocument& doc, const std::string& entry, bool index, bool fromOutput) {
+    const size_t colon = entry.find(':');
+    const std::string kind = entry.substr(0, colon);
+    const std::string name = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
+    if (!fromOutput) return !index; // everything added produces a tensor; nothing produces an int64 index
+    if (kind == "container") return !index || name == "ModuleList"; // a list's index port
+    if (kind == "block" && name != "+") {
+        const BlockDef* b = doc.findDefinition(name);
+        if (!b || name == doc.model) return false;
+        return std::any_of(b->inputs.begin(), b->inputs.end(),
+                           [&](const BlockInput& i) { return (i.dtype == DType::Int64) == index; });
+    }
+    return !index; // layers, ops and a new block take tensors
+}
+
+namespace {
+const BlockDef* calledBlock(const ModelDocument& doc, const BlockDef& d, const Node& n) {
+    if (!n.isCall()) return nullptr;
+    const NamedSpec* c = baseChild(d, n.call);
+    return c ? doc.findDefinition(c->spec.type) : nullptr;
+}
+bool callsList(const BlockDef& d, const Node& n) {
+    const NamedSpec* c = n.isCall() ? baseChild(d, n.call) : nullptr;
+    return c && c->spec.type == "ModuleList";
+}
+} // namespace
+
+void feedFirstFitting(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& srcRef,
+                      bool index) {
+    BlockDef& d = definitionOf(doc, def);
+    Node& n = nodeOf(d, nodeId);
+    if (const BlockDef* b = calledBlock(doc, d, n)) {
+        for (size_t i = 0; i < b->inputs.size(); ++i)
+            if ((b->inputs[i].dtype == DType::Int64) == index) {
+                if (n.inputs.size() <= i) n.inputs.resize(i + 1);
+                n.inputs[i] = srcRef;
+                return;
+            }
+        throw Error("block '" + b->name + "' has no " + (index ? "int64" : "tensor") + " input.");
+    }
+    if (index) {
+        if (!callsList(d, n) || n.listUse == ListUse::Chain) throw Error("'" + nodeId + "' takes no int64 index.");
+        n.listUse = ListUse::Index;
+        n.indexInput = srcRef;
+        n.constIndex.reset();
+        return;
+    }
+    if (n.inputs.empty()) n.inputs.resize(1);
+    n.inputs[0] = srcRef;
+}
+
+std::string firstOutputRef(const ModelDocument& doc, const std::string& def, const std::string& nodeId) {
+    const BlockDef* d = doc.findDefinition(def);
+    const Node* n = d ? d->findNode(nodeId) : nullptr;
+    if (!n) throw Error("there is no node '" + nodeId + "' in " + def + ".");
+    if (const BlockDef* b = calledBlock(doc, *d, *n); b && b->outputs.size() > 1) return nodeId + "." + b->outputs[0].name;
+    return nodeId;
+}
+
+void insertIntoWire(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& srcRef,
+                    const QString& dstKey, int port) {
+    BlockDef& d = definitionOf(doc, def);
+    const Node& n = nodeOf(d, nodeId);
+    if (std::any_of(n.inputs.begin(), n.inputs.end(), [](const std::string& r) { return !r.empty(); }) ||
+        !n.indexInput.empty())
+        throw Error("'" + nodeId + "' is already wired.");
+    if (refNode(srcRef) == nodeId || dstKey.toStdString() == nodeId) throw Error("a node cannot go into its own wire.");
+    feedFirstFitting(doc, def, nodeId, srcRef, false);
+    connect(doc, def, firstOutputRef(doc, def, nodeId), dstKey, port, false);
+}
+
+void removeAndReconnect(ModelDocument& doc, const std::string& def, const QStringList& nodeIds) {
+    BlockDef& d = definitionOf(doc, def);
+    for (const QString& qid : nodeIds) {
+        const std::string id = qid.toStdString();
+        const Node& n = nodeOf(d, id);
+        // The first tensor input's source (a block's int64 inputs are skipped).
+        std::string source;
+        const BlockDef* b = calledBlock(doc, d, n);
+        for (size_t i = 0; i < n.inputs.size() && source.empty(); ++i)
+            if (!b || i >= b->inputs.size() || b->inputs[i].dtype != DType::Int64) source = n.inputs[i];
+        // Data inputs and block outputs only: a node's output is a tensor, never an index.
+        for (Node& other : d.nodes)
+            if (other.id != id)
+                for (std::string& r : other.inputs)
+                    if (!r.empty() && refNode(r) == id) r = source;
+        for (BlockOutput& o : d.outputs)
+            if (!o.from.empty() && refNode(o.from) == id) o.from = source;
+        removeItems(doc, def, {qid});
+    }
+}
+
 void appendItem(ModelDocument& doc, const std::string& def, const std::string& nodeId, const ModuleSpec& item) {
     BlockDef& d = definitionOf(doc, def);
     const Node& n = nodeOf(d, nodeId);

@@ -33,6 +33,26 @@ std::string addBlockCall(ModelDocument& doc, const std::string& def, const std::
 // A new empty block definition (input x, output y = x); returns its name.
 std::string addBlockDefinition(ModelDocument& doc, const std::string& base = "Block");
 
+// Adds a palette entry ("layer:Linear", "op:add", "container:Sequential",
+// "block:Name", "block:+") at `pos`; returns the new node id.
+std::string addEntry(ModelDocument& doc, const std::string& def, const std::string& entry, QPointF pos);
+// Whether the node an entry adds has an input taking the kind (int64 index or
+// tensor) of a dragged output, or (fromOutput false) an output feeding an input of that kind.
+bool entryFits(const ModelDocument& doc, const std::string& entry, bool index, bool fromOutput);
+// Feeds `srcRef` into the first input of node `nodeId` taking its kind (an int64
+// index goes to a ModuleList's index port or a block's int64 input); throws if none does.
+void feedFirstFitting(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& srcRef,
+                      bool index);
+// What node `nodeId`'s first output is called by references: "h1", or "blk.out" when its block has several outputs.
+std::string firstOutputRef(const ModelDocument& doc, const std::string& def, const std::string& nodeId);
+// Puts node `nodeId` (which must be unwired) into the wire feeding input `port`
+// of `dstKey`: srcRef -> node -> dstKey. The wire must carry a tensor.
+void insertIntoWire(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& srcRef,
+                    const QString& dstKey, int port);
+// Deletes nodes and reconnects around each: its first tensor input's source
+// feeds every consumer of its outputs (Blender's and Node-RED's Ctrl+Delete).
+void removeAndReconnect(ModelDocument& doc, const std::string& def, const QStringList& nodeIds);
+
 // Appends `item` to the Sequential/ModuleList that node `nodeId` calls.
 void appendItem(ModelDocument& doc, const std::string& def, const std::string& nodeId, const ModuleSpec& item);
 // Moves item `from` of the container child to index `to`.

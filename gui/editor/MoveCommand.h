@@ -19,6 +19,9 @@ public:
     void redo() override;
     int id() const override { return 1; }
     bool mergeWith(const QUndoCommand* other) override;
+    int serial() const { return m_serial; }
+    const QString& definition() const { return m_definition; }
+    const std::map<QString, QPointF>& after() const { return m_after; }
 
 private:
     GraphModel* m_model;

@@ -8,9 +8,11 @@
 #include "editor/EditorView.h"
 #include "editor/NodeItem.h"
 #include "editor/PaletteEntries.h"
+#include "editor/SearchPopup.h"
 #include "editor/WireItem.h"
 #include "io/ModelJson.h"
 
+#include <QLineEdit>
 #include <QListWidget>
 #include <QToolButton>
 
@@ -39,6 +41,53 @@ int errors(const Editor& e) {
     int n = 0;
     for (const Diagnostic& d : e.model()->analysis().diagnostics) n += d.isError();
     return n;
+}
+// Real mouse events on the view: press at `from`, one move per step, release at `to`.
+void drag(EditorView* v, QPoint from, QPoint to, Qt::MouseButton button = Qt::LeftButton,
+          Qt::KeyboardModifiers mods = Qt::NoModifier, int steps = 4) {
+    QWidget* vp = v->viewport();
+    QMouseEvent press(QEvent::MouseButtonPress, QPointF(from), vp->mapToGlobal(QPointF(from)), button, button, mods);
+    QApplication::sendEvent(vp, &press);
+    for (int i = 1; i <= steps; ++i) {
+        const QPoint p = from + (to - from) * i / steps;
+        QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton, button, mods);
+        QApplication::sendEvent(vp, &move);
+    }
+    QMouseEvent release(QEvent::MouseButtonRelease, QPointF(to), vp->mapToGlobal(QPointF(to)), button, Qt::NoButton,
+                        mods);
+    QApplication::sendEvent(vp, &release);
+}
+
+// A view point with no node and no wire under it.
+QPoint emptySpot(EditorView* v) {
+    const QRect r = v->viewport()->rect();
+    for (int y = r.bottom() - 40; y > 40; y -= 20)
+        for (int x = r.right() - 40; x > 40; x -= 20) {
+            const QPointF sp = v->mapToScene(QPoint(x, y));
+            if (v->scene()->items(QRectF(sp - QPointF(15, 15), QSizeF(30, 30))).isEmpty()) return {x, y};
+        }
+    qFatal("no empty spot");
+    return {};
+}
+
+SearchPopup* openPopup(EditorView* v) {
+    QApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    SearchPopup* found = nullptr;
+    for (SearchPopup* p : v->findChildren<SearchPopup*>())
+        if (p->isVisible()) found = p;
+    return found;
+}
+
+QStringList popupIds(SearchPopup* p) {
+    QStringList ids;
+    for (int i = 0; i < p->list()->count(); ++i) ids << p->list()->item(i)->data(Qt::UserRole).toString();
+    return ids;
+}
+
+void choose(SearchPopup* p, const QString& text) {
+    auto* edit = p->findChild<QLineEdit*>();
+    QTest::keyClicks(edit, text);
+    QTest::keyClick(edit, Qt::Key_Return);
 }
 } // namespace
 
@@ -172,10 +221,82 @@ private Q_SLOTS:
         QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, to);
         QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, empty);
         QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{""});
+        QVERIFY(!openPopup(w.view())); // pulled off: deleted, no add menu
         e->undoStack()->undo();
         QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{"x"});
         e->undoStack()->undo();
         QCOMPARE(node(*e, "Model", id)->inputs, std::vector<std::string>{""});
+    }
+
+    void wireToEmptyCanvasAddsAFittingNode() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        const size_t nodes = def(*e, "MultiTaskNetwork").nodes.size();
+        const int steps = e->undoStack()->count();
+        // From the tensor input x: layers and ops taking a tensor.
+        const QPoint x = v->mapFromScene(e->scene()->nodeItem("input:x")->outPortScenePos(0));
+        const QPoint empty = emptySpot(v);
+        drag(v, x, empty);
+        SearchPopup* p = openPopup(v);
+        QVERIFY(p);
+        QStringList ids = popupIds(p);
+        QVERIFY(ids.contains("layer:Linear"));
+        QVERIFY(ids.contains("op:add"));
+        QVERIFY(ids.contains("container:Sequential"));
+        choose(p, "Linear");
+        QCOMPARE(def(*e, "MultiTaskNetwork").nodes.size(), nodes + 1);
+        const Node& added = def(*e, "MultiTaskNetwork").nodes.back();
+        QCOMPARE(def(*e, "MultiTaskNetwork").findChild(added.call)->spec.type, std::string("Linear"));
+        QCOMPARE(added.inputs, std::vector<std::string>{"x"});
+        QCOMPARE(*e->model()->position("MultiTaskNetwork", QString::fromStdString(added.id)),
+                 v->snapped(v->mapToScene(empty)));
+        QCOMPARE(shapeText(*e->model()->outputType("", "MultiTaskNetwork", {QString::fromStdString(added.id), 0})),
+                 QString("[N, 16]"));
+        QCOMPARE(e->undoStack()->count(), steps + 1); // added and wired: one step
+        e->undoStack()->undo();
+        QCOMPARE(def(*e, "MultiTaskNetwork").nodes.size(), nodes);
+
+        // From the int64 task_index: nothing tensor-only; a ModuleList takes it on its index port.
+        const QPoint ti = v->mapFromScene(e->scene()->nodeItem("input:task_index")->outPortScenePos(0));
+        drag(v, ti, emptySpot(v));
+        p = openPopup(v);
+        QVERIFY(p);
+        ids = popupIds(p);
+        QVERIFY(!ids.isEmpty());
+        QVERIFY(!ids.contains("layer:Linear"));
+        QVERIFY(!ids.contains("op:add"));
+        QVERIFY(!ids.contains("container:Sequential"));
+        QVERIFY(ids.contains("container:ModuleList"));
+        choose(p, "ModuleList");
+        const Node& list = def(*e, "MultiTaskNetwork").nodes.back();
+        QCOMPARE(def(*e, "MultiTaskNetwork").findChild(list.call)->spec.type, std::string("ModuleList"));
+        QCOMPARE(list.indexInput, std::string("task_index"));
+        QCOMPARE(list.listUse, ListUse::Index);
+        QCOMPARE(e->undoStack()->count(), steps + 1);
+
+        // From a free input, backwards: the new node's output feeds it.
+        const QString lin = e->addFromPalette("layer:Linear", v->mapToScene(emptySpot(v)));
+        const QPoint in = v->mapFromScene(e->scene()->nodeItem(lin)->inPortScenePos(0));
+        drag(v, in, emptySpot(v));
+        p = openPopup(v);
+        QVERIFY(p);
+        choose(p, "ReLU");
+        const Node& relu = def(*e, "MultiTaskNetwork").nodes.back();
+        QCOMPARE(def(*e, "MultiTaskNetwork").findChild(relu.call)->spec.type, std::string("ReLU"));
+        QCOMPARE(node(*e, "MultiTaskNetwork", lin)->inputs, std::vector<std::string>{relu.id});
+        // Closing the menu without a choice adds nothing.
+        const int before = e->undoStack()->count();
+        drag(v, x, emptySpot(v));
+        p = openPopup(v);
+        QVERIFY(p);
+        QTest::keyClick(p->findChild<QLineEdit*>(), Qt::Key_Escape);
+        QCOMPARE(e->undoStack()->count(), before);
     }
 
     void refuseBadWires() {
