@@ -151,6 +151,15 @@ void EditorView::mousePressEvent(QMouseEvent* event) {
         setCursor(Qt::ClosedHandCursor);
         return;
     }
+    if (event->button() == Qt::RightButton && (event->modifiers() & Qt::ControlModifier)) {
+        // Cut stroke: every wire it crosses is cut on release.
+        m_cutStroke = QPolygonF{sp};
+        m_cutPreview = new QGraphicsPathItem;
+        m_cutPreview->setPen(QPen(Theme::current().error, 0, Qt::DashLine));
+        m_cutPreview->setZValue(11);
+        scene()->addItem(m_cutPreview);
+        return;
+    }
     if (event->button() != Qt::LeftButton) return QGraphicsView::mousePressEvent(event);
     NodeItem* node = nodeAt(sp);
     if (!node) return QGraphicsView::mousePressEvent(event); // rubber band
@@ -201,6 +210,13 @@ void EditorView::mouseMoveEvent(QMouseEvent* event) {
         m_panLast = event->position().toPoint();
         horizontalScrollBar()->setValue(horizontalScrollBar()->value() - d.x());
         verticalScrollBar()->setValue(verticalScrollBar()->value() - d.y());
+        return;
+    }
+    if (m_cutPreview) {
+        m_cutStroke << sp;
+        QPainterPath p;
+        p.addPolygon(m_cutStroke);
+        m_cutPreview->setPath(p);
         return;
     }
     if (m_preview) {
@@ -265,12 +281,33 @@ void EditorView::endWireDrag(QPointF sp) {
     m_pulledFrom.reset();
 }
 
+void EditorView::endCut() {
+    delete m_cutPreview;
+    m_cutPreview = nullptr;
+    const QPolygonF stroke = m_cutStroke;
+    m_cutStroke.clear();
+    if (stroke.size() < 2) return;
+    std::vector<PortRef> cut;
+    for (QGraphicsItem* item : scene()->items(stroke.boundingRect().adjusted(-2, -2, 2, 2), Qt::IntersectsItemBoundingRect))
+        if (auto* w = qgraphicsitem_cast<WireItem*>(item); w && w->crosses(stroke)) cut.push_back(w->wire().to);
+    m_editor->cutWires(cut); // after this the wire items are gone (the scene re-syncs)
+}
+
+void EditorView::contextMenuEvent(QContextMenuEvent* event) {
+    if (m_cutPreview || (event->modifiers() & Qt::ControlModifier)) return event->accept(); // a cut, not a menu
+    QGraphicsView::contextMenuEvent(event);
+}
+
 void EditorView::mouseReleaseEvent(QMouseEvent* event) {
     const QPointF sp = mapToScene(event->position().toPoint());
     if (m_panning) {
         m_panning = false;
         setCursor(Qt::ArrowCursor);
         return;
+    }
+    if (m_cutPreview) {
+        m_cutStroke << sp;
+        return endCut();
     }
     if (m_preview) return endWireDrag(sp);
     if (!m_rowNode.isEmpty()) {

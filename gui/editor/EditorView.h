@@ -18,6 +18,7 @@ namespace ml::gui {
 class Editor;
 class Minimap;
 class NodeItem;
+class WireItem;
 
 class EditorView : public QGraphicsView {
     Q_OBJECT
@@ -53,6 +54,7 @@ protected:
     void drawBackground(QPainter* painter, const QRectF& rect) override;
     void resizeEvent(QResizeEvent* event) override;
     void scrollContentsBy(int dx, int dy) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
     bool focusNextPrevChild(bool) override { return false; } // Tab opens the search popup
 
 private:
@@ -60,6 +62,10 @@ private:
     void endWireDrag(QPointF scenePos);
     void markPorts(bool on);
     NodeItem* containerAt(QPointF scenePos) const;
+    void endCut();
+    // A tensor wire under scenePos a node could go into, or null.
+    WireItem* insertWireAt(QPointF scenePos, const QString& nodeId) const;
+    void setInsertTarget(WireItem* w);
 
     Editor* m_editor;
     Minimap* m_minimap;
@@ -84,6 +90,11 @@ private:
     NodeItem* m_hoverTarget = nullptr;
     NodeItem* m_dropTarget = nullptr;
     QStringList m_recent;
+    // Cut stroke (Ctrl + right drag).
+    QPolygonF m_cutStroke;
+    QGraphicsPathItem* m_cutPreview = nullptr;
+    // Node (or palette entry) dropped onto a wire.
+    WireItem* m_insertTarget = nullptr;
 };
 
 } // namespace ml::gui

@@ -27,6 +27,22 @@ void WireItem::setHighlighted(bool on) {
     update();
 }
 
+void WireItem::setInsertTarget(bool on) {
+    if (on == m_insertTarget) return;
+    m_insertTarget = on;
+    update();
+}
+
+bool WireItem::crosses(const QPolygonF& stroke) const {
+    for (const QPolygonF& poly : m_path.toSubpathPolygons())
+        for (int i = 1; i < poly.size(); ++i) {
+            const QLineF a(poly[i - 1], poly[i]);
+            for (int j = 1; j < stroke.size(); ++j)
+                if (a.intersects(QLineF(stroke[j - 1], stroke[j])) == QLineF::BoundedIntersection) return true;
+        }
+    return false;
+}
+
 QPainterPath WireItem::curve(QPointF from, QPointF to) {
     QPainterPath p(from);
     const double dx = std::max(40.0, std::abs(to.x() - from.x()) * 0.5);
@@ -52,8 +68,9 @@ void WireItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     const double lod = option->levelOfDetailFromTransform(painter->worldTransform());
     QColor c = m_kind == PortKind::Index ? t.indexWire : t.wire;
     if (m_highlighted) c = t.selection;
+    if (m_insertTarget) c = t.compatible;
     painter->setRenderHint(QPainter::Antialiasing, lod > 0.4);
-    painter->setPen(QPen(c, m_highlighted ? 2.6 : 1.8));
+    painter->setPen(QPen(c, m_insertTarget ? 4 : m_highlighted ? 2.6 : 1.8));
     painter->setBrush(Qt::NoBrush);
     painter->drawPath(m_path);
     if (lod < 0.6 || m_label.isEmpty()) return;

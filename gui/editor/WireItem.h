@@ -18,6 +18,12 @@ public:
     const Wire& wire() const { return m_wire; }
     void setLabel(QString label, PortKind kind);
     void setHighlighted(bool on);
+    // Marked as the wire a dragged node would go into.
+    void setInsertTarget(bool on);
+    bool isInsertTarget() const { return m_insertTarget; }
+    const QPainterPath& path() const { return m_path; }
+    // Whether the polyline `stroke` (scene coordinates) crosses the drawn curve.
+    bool crosses(const QPolygonF& stroke) const;
     // Recomputes the curve from the end points (scene coordinates).
     void setEnds(QPointF from, QPointF to);
 
@@ -35,6 +41,7 @@ private:
     QPainterPath m_hit;
     QRectF m_bounds;
     bool m_highlighted = false;
+    bool m_insertTarget = false;
 };
 
 } // namespace ml::gui

@@ -58,6 +58,25 @@ void drag(EditorView* v, QPoint from, QPoint to, Qt::MouseButton button = Qt::Le
     QApplication::sendEvent(vp, &release);
 }
 
+// Real mouse events along a polyline of view points.
+void stroke(EditorView* v, const QList<QPoint>& pts, Qt::MouseButton button, Qt::KeyboardModifiers mods) {
+    QWidget* vp = v->viewport();
+    QMouseEvent press(QEvent::MouseButtonPress, QPointF(pts.front()), vp->mapToGlobal(QPointF(pts.front())), button,
+                      button, mods);
+    QApplication::sendEvent(vp, &press);
+    for (int i = 1; i < pts.size(); ++i)
+        for (int k = 1; k <= 4; ++k) {
+            const QPoint p = pts[i - 1] + (pts[i] - pts[i - 1]) * k / 4;
+            QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton, button, mods);
+            QApplication::sendEvent(vp, &move);
+        }
+    QMouseEvent release(QEvent::MouseButtonRelease, QPointF(pts.back()), vp->mapToGlobal(QPointF(pts.back())), button,
+                        Qt::NoButton, mods);
+    QApplication::sendEvent(vp, &release);
+}
+
+WireItem* wireInto(Editor* e, const QString& key, int port = 0) { return e->scene()->wireInto({key, port}); }
+
 // A view point with no node and no wire under it.
 QPoint emptySpot(EditorView* v) {
     const QRect r = v->viewport()->rect();
@@ -297,6 +316,44 @@ private Q_SLOTS:
         QVERIFY(p);
         QTest::keyClick(p->findChild<QLineEdit*>(), Qt::Key_Escape);
         QCOMPARE(e->undoStack()->count(), before);
+    }
+
+    void cutWiresWithAStroke() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        const QString l1 = e->addFromPalette("layer:Linear", {300, 0});
+        const QString l2 = e->addFromPalette("layer:Linear", {600, 0});
+        QVERIFY(e->connectPorts({"input:x", 0}, {l1, 0}));
+        QVERIFY(e->connectPorts({l1, 0}, {l2, 0}));
+        QVERIFY(e->connectPorts({l2, 0}, {"output:y", 0}));
+        e->moveItems({{"input:x", *e->model()->position("Model", "input:x")},
+                      {"output:y", *e->model()->position("Model", "output:y")}},
+                     {{"input:x", QPointF(0, 0)}, {"output:y", QPointF(900, 0)}}, e->nextDragSerial());
+        v->frameAll();
+        QApplication::processEvents();
+        const int steps = e->undoStack()->count();
+        // Down through the wire into l1, along below the wires, up through the wire into l2.
+        const QPoint a = v->mapFromScene(wireInto(e, l1)->path().pointAtPercent(0.5));
+        const QPoint b = v->mapFromScene(wireInto(e, l2)->path().pointAtPercent(0.5));
+        const int below = std::max(a.y(), b.y()) + 25;
+        stroke(v, {a - QPoint(0, 25), QPoint(a.x(), below), QPoint(b.x(), below), b - QPoint(0, 25)}, Qt::RightButton,
+               Qt::ControlModifier);
+        QCOMPARE(node(*e, "Model", l1)->inputs, std::vector<std::string>{""});
+        QCOMPARE(node(*e, "Model", l2)->inputs, std::vector<std::string>{""});
+        QCOMPARE(def(*e, "Model").outputs[0].from, l2.toStdString()); // not crossed: kept
+        QCOMPARE(e->undoStack()->count(), steps + 1); // both cuts: one step
+        e->undoStack()->undo();
+        QCOMPARE(node(*e, "Model", l1)->inputs, std::vector<std::string>{"x"});
+        QCOMPARE(node(*e, "Model", l2)->inputs, std::vector<std::string>{l1.toStdString()});
+        // Without Ctrl a right drag cuts nothing.
+        stroke(v, {a - QPoint(0, 25), a + QPoint(0, 25)}, Qt::RightButton, Qt::NoModifier);
+        QCOMPARE(node(*e, "Model", l1)->inputs, std::vector<std::string>{"x"});
+        QCOMPARE(e->undoStack()->count(), steps + 1);
     }
 
     void refuseBadWires() {
