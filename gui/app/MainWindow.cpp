@@ -141,6 +141,10 @@ void MainWindow::createMenus() {
     edit->addAction(tr("&Paste"), QKeySequence::Paste, this, &MainWindow::pasteClipboard);
     edit->addAction(tr("&Delete"), QKeySequence::Delete, this,
                     [this] { m_editor->deleteItems(m_editor->scene()->selectedKeys()); });
+    edit->addAction(tr("Delete and &Reconnect"), QKeySequence(Qt::CTRL | Qt::Key_Delete), this,
+                    [this] { m_editor->deleteAndReconnect(m_editor->scene()->selectedKeys()); });
+    edit->addAction(tr("D&uplicate"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
+                    [this] { m_editor->duplicate(m_editor->scene()->selectedKeys()); });
     edit->addAction(tr("Select &All"), QKeySequence::SelectAll, this, [this] {
         QStringList all;
         for (const auto& [k, item] : m_editor->scene()->nodeItems()) all << k;

@@ -245,6 +245,11 @@ void EditorView::mouseMoveEvent(QMouseEvent* event) {
         std::map<QString, QPointF> after;
         for (const auto& [k, p] : m_moveBefore) after[k] = snapped(p + delta);
         m_editor->moveItems(m_moveBefore, after, m_moveSerial);
+        // One unwired node over a wire: that wire lights up; Alt suppresses the insertion.
+        WireItem* target = nullptr;
+        if (m_moveBefore.size() == 1 && !(event->modifiers() & Qt::AltModifier))
+            target = insertWireAt(sp, m_moveBefore.begin()->first);
+        setInsertTarget(target);
         return;
     }
     QGraphicsView::mouseMoveEvent(event);
@@ -293,6 +298,21 @@ void EditorView::endCut() {
     m_editor->cutWires(cut); // after this the wire items are gone (the scene re-syncs)
 }
 
+WireItem* EditorView::insertWireAt(QPointF scenePos, const QString& nodeId) const {
+    const QRectF near(scenePos - QPointF(6, 6), QSizeF(12, 12));
+    for (QGraphicsItem* item : scene()->items(near, Qt::IntersectsItemShape, Qt::DescendingOrder))
+        if (auto* w = qgraphicsitem_cast<WireItem*>(item))
+            if (m_editor->insertProblem(nodeId, w->wire()).isEmpty()) return w;
+    return nullptr;
+}
+
+void EditorView::setInsertTarget(WireItem* w) {
+    if (m_insertTarget == w) return;
+    if (m_insertTarget) m_insertTarget->setInsertTarget(false);
+    m_insertTarget = w;
+    if (w) w->setInsertTarget(true);
+}
+
 void EditorView::contextMenuEvent(QContextMenuEvent* event) {
     if (m_cutPreview || (event->modifiers() & Qt::ControlModifier)) return event->accept(); // a cut, not a menu
     QGraphicsView::contextMenuEvent(event);
@@ -320,6 +340,12 @@ void EditorView::mouseReleaseEvent(QMouseEvent* event) {
     }
     if (m_moving) {
         m_moving = false;
+        if (m_insertTarget) {
+            const Wire wire = m_insertTarget->wire();
+            setInsertTarget(nullptr);
+            if (!(event->modifiers() & Qt::AltModifier) && m_moveBefore.size() == 1)
+                m_editor->insertIntoWire(m_moveBefore.begin()->first, wire, m_moveSerial);
+        }
         return;
     }
     QGraphicsView::mouseReleaseEvent(event);
@@ -355,7 +381,15 @@ void EditorView::keyPressEvent(QKeyEvent* event) {
         return;
     case Qt::Key_Delete:
     case Qt::Key_Backspace:
-        m_editor->deleteItems(s->selectedKeys());
+        if (event->modifiers() & Qt::ControlModifier) m_editor->deleteAndReconnect(s->selectedKeys());
+        else m_editor->deleteItems(s->selectedKeys());
+        return;
+    case Qt::Key_D:
+        if (event->modifiers() & Qt::ControlModifier) {
+            m_editor->duplicate(s->selectedKeys());
+            return;
+        }
+        QGraphicsView::keyPressEvent(event);
         return;
     case Qt::Key_Left:
     case Qt::Key_Right:
@@ -388,16 +422,30 @@ void EditorView::dragEnterEvent(QDragEnterEvent* event) {
 
 void EditorView::dragMoveEvent(QDragMoveEvent* event) {
     if (!event->mimeData()->hasFormat(kPaletteMime)) return event->ignore();
-    NodeItem* c = containerAt(mapToScene(event->position().toPoint()));
+    const QPointF sp = mapToScene(event->position().toPoint());
+    NodeItem* c = containerAt(sp);
     if (m_dropTarget != c) {
         if (m_dropTarget) m_dropTarget->setDropTarget(false);
         m_dropTarget = c;
         if (c) c->setDropTarget(true);
     }
+    // Over a tensor wire (and not a container): the wire lights up; Alt suppresses.
+    WireItem* wire = nullptr;
+    if (!c && !(event->modifiers() & Qt::AltModifier) && !nodeAt(sp)) {
+        const QRectF near(sp - QPointF(6, 6), QSizeF(12, 12));
+        for (QGraphicsItem* item : scene()->items(near, Qt::IntersectsItemShape, Qt::DescendingOrder))
+            if (auto* w = qgraphicsitem_cast<WireItem*>(item);
+                w && w->kind() == PortKind::Tensor && w->wire().from.key != QString()) {
+                wire = w;
+                break;
+            }
+    }
+    setInsertTarget(wire);
     event->acceptProposedAction();
 }
 
 void EditorView::dragLeaveEvent(QDragLeaveEvent*) {
+    setInsertTarget(nullptr);
     if (m_dropTarget) m_dropTarget->setDropTarget(false);
     m_dropTarget = nullptr;
 }
@@ -409,6 +457,14 @@ void EditorView::dropEvent(QDropEvent* event) {
     if (m_dropTarget) m_dropTarget->setDropTarget(false);
     m_dropTarget = nullptr;
     noteUsed(entry);
+    if (m_insertTarget) {
+        const Wire wire = m_insertTarget->wire();
+        setInsertTarget(nullptr);
+        if (!(event->modifiers() & Qt::AltModifier)) {
+            m_editor->addIntoWire(entry, snapped(sp), wire);
+            return event->acceptProposedAction();
+        }
+    }
     if (NodeItem* c = containerAt(sp); c && !entry.startsWith(QLatin1String("op:")) && entry != QLatin1String("block:+"))
         m_editor->addIntoContainer(entry, c->key());
     else

@@ -16,6 +16,7 @@ public:
 
     int type() const override { return Type; }
     const Wire& wire() const { return m_wire; }
+    PortKind kind() const { return m_kind; }
     void setLabel(QString label, PortKind kind);
     void setHighlighted(bool on);
     // Marked as the wire a dragged node would go into.

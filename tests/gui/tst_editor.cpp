@@ -356,6 +356,133 @@ private Q_SLOTS:
         QCOMPARE(e->undoStack()->count(), steps + 1);
     }
 
+    void dropNodeOntoWireInsertsIt() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        const QString l1 = e->addFromPalette("layer:Linear", {300, 0});
+        const QString relu = e->addFromPalette("layer:ReLU", {300, 300});
+        QVERIFY(e->connectPorts({"input:x", 0}, {l1, 0}));
+        QVERIFY(e->connectPorts({l1, 0}, {"output:y", 0}));
+        e->moveItems({{"input:x", *e->model()->position("Model", "input:x")},
+                      {"output:y", *e->model()->position("Model", "output:y")}},
+                     {{"input:x", QPointF(0, 0)}, {"output:y", QPointF(900, 0)}}, e->nextDragSerial());
+        v->frameAll();
+        QApplication::processEvents();
+        const int steps = e->undoStack()->count();
+        NodeItem* r = e->scene()->nodeItem(relu);
+        const QPoint grab = v->mapFromScene(r->mapToScene(QRectF(QPointF(), r->look().size).center()));
+        const QPoint onWire = v->mapFromScene(wireInto(e, "output:y")->path().pointAtPercent(0.5));
+        QWidget* vp = v->viewport();
+        // Press, move onto the wire: it lights up before the drop.
+        QTest::mousePress(vp, Qt::LeftButton, {}, grab);
+        for (int i = 1; i <= 4; ++i) {
+            const QPoint p = grab + (onWire - grab) * i / 4;
+            QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton, Qt::LeftButton,
+                             Qt::NoModifier);
+            QApplication::sendEvent(vp, &move);
+        }
+        QVERIFY(wireInto(e, "output:y")->isInsertTarget());
+        QVERIFY(!wireInto(e, l1)->isInsertTarget());
+        QTest::mouseRelease(vp, Qt::LeftButton, {}, onWire);
+        QCOMPARE(node(*e, "Model", relu)->inputs, std::vector<std::string>{l1.toStdString()});
+        QCOMPARE(def(*e, "Model").outputs[0].from, relu.toStdString());
+        QCOMPARE(e->undoStack()->count(), steps + 1); // the drag and the insertion: one step
+        QCOMPARE(errors(*e), 0);
+        e->undoStack()->undo();
+        QCOMPARE(node(*e, "Model", relu)->inputs, std::vector<std::string>{""});
+        QCOMPARE(def(*e, "Model").outputs[0].from, l1.toStdString());
+        QCOMPARE(*e->model()->position("Model", relu), QPointF(300, 300)); // back where it was
+        e->undoStack()->redo();
+        QCOMPARE(def(*e, "Model").outputs[0].from, relu.toStdString());
+        e->undoStack()->undo();
+
+        // Holding Alt while dragging: the node only moves.
+        v->frameAll();
+        QApplication::processEvents();
+        const QPoint grab2 = v->mapFromScene(r->mapToScene(QRectF(QPointF(), r->look().size).center()));
+        const QPoint onWire2 = v->mapFromScene(wireInto(e, "output:y")->path().pointAtPercent(0.5));
+        QTest::mousePress(vp, Qt::LeftButton, {}, grab2);
+        for (int i = 1; i <= 4; ++i) {
+            const QPoint p = grab2 + (onWire2 - grab2) * i / 4;
+            QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton, Qt::LeftButton,
+                             Qt::AltModifier);
+            QApplication::sendEvent(vp, &move);
+        }
+        QVERIFY(!wireInto(e, "output:y")->isInsertTarget());
+        QTest::mouseRelease(vp, Qt::LeftButton, Qt::AltModifier, onWire2);
+        QCOMPARE(node(*e, "Model", relu)->inputs, std::vector<std::string>{""});
+        QCOMPARE(def(*e, "Model").outputs[0].from, l1.toStdString());
+        QVERIFY(*e->model()->position("Model", relu) != QPointF(300, 300));
+        e->undoStack()->undo();
+
+        // From the palette: a drop onto the wire x -> l1 adds the node inside it, in one step.
+        const int before = e->undoStack()->index();
+        const QPoint at = v->mapFromScene(wireInto(e, l1)->path().pointAtPercent(0.5));
+        QMimeData mime;
+        mime.setData(kPaletteMime, "layer:Dropout");
+        QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &enter);
+        QDragMoveEvent over(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &over);
+        QVERIFY(wireInto(e, l1)->isInsertTarget());
+        QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &drop);
+        const Node& dropout = def(*e, "Model").nodes.back();
+        QCOMPARE(def(*e, "Model").findChild(dropout.call)->spec.type, std::string("Dropout"));
+        QCOMPARE(dropout.inputs, std::vector<std::string>{"x"});
+        QCOMPARE(node(*e, "Model", l1)->inputs, std::vector<std::string>{dropout.id});
+        QCOMPARE(e->undoStack()->index(), before + 1);
+        // A wired node is not inserted anywhere (no accidental rewiring).
+        QVERIFY(!e->insertIntoWire(l1, {{"input:x", 0}, {dropout.id.c_str(), 0}}));
+        QVERIFY(!e->insertProblem(l1, {{"input:x", 0}, {"output:y", 0}}).isEmpty());
+    }
+
+    void deleteAndReconnect() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        const QString l1 = e->addFromPalette("layer:Linear", {200, 0});
+        const QString r = e->addFromPalette("layer:ReLU", {400, 0});
+        const QString l2 = e->addFromPalette("layer:Linear", {600, 0});
+        QVERIFY(e->connectPorts({"input:x", 0}, {l1, 0}));
+        QVERIFY(e->connectPorts({l1, 0}, {r, 0}));
+        QVERIFY(e->connectPorts({r, 0}, {l2, 0}));
+        QVERIFY(e->connectPorts({l2, 0}, {"output:y", 0}));
+        QVERIFY(e->addPort(false, "z"));
+        QVERIFY(e->connectPorts({r, 0}, {"output:z", 0}));
+        const int steps = e->undoStack()->count();
+        e->scene()->selectKeys({r});
+        w.view()->setFocus();
+        QTest::keyClick(w.view(), Qt::Key_Delete, Qt::ControlModifier);
+        QVERIFY(!node(*e, "Model", r));
+        QVERIFY(!def(*e, "Model").findChild("relu1"));
+        QCOMPARE(node(*e, "Model", l2)->inputs, std::vector<std::string>{l1.toStdString()});
+        QCOMPARE(def(*e, "Model").outputs[1].from, l1.toStdString());
+        QCOMPARE(e->undoStack()->count(), steps + 1);
+        QCOMPARE(errors(*e), 0);
+        e->undoStack()->undo();
+        QCOMPARE(node(*e, "Model", l2)->inputs, std::vector<std::string>{r.toStdString()});
+        QCOMPARE(def(*e, "Model").outputs[1].from, r.toStdString());
+        // Two in a row at once: x feeds l2 directly.
+        QVERIFY(e->deleteAndReconnect({l1, r}));
+        QCOMPARE(node(*e, "Model", l2)->inputs, std::vector<std::string>{"x"});
+        QCOMPARE(def(*e, "Model").outputs[1].from, std::string("x"));
+        QCOMPARE(e->undoStack()->count(), steps + 1);
+        // Plain Delete still just deletes.
+        e->scene()->selectKeys({l2});
+        QTest::keyClick(w.view(), Qt::Key_Delete);
+        QVERIFY(!node(*e, "Model", l2));
+        QCOMPARE(def(*e, "Model").outputs[0].from, std::string());
+    }
+
     void refuseBadWires() {
         Editor e;
         QVERIFY(e.loadFile(kExamples + "multitask.json", nullptr));
