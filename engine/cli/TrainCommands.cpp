@@ -280,14 +280,16 @@ int runBench(const std::vector<std::string>& argv) {
     if (!analysis.ok()) throw Error(args.positionals().front() + ": the model has errors (run validate)");
     TrainingData data;
     const Index count = 4 * config.batchSize;
+    // One float input keeps its shape; several share one flat sample, cut in order.
     std::vector<Index> sample;
-    Index sampleSize = 0;
+    Index sampleSize = 0, floatInputs = 0;
     for (const TensorType& t : analysis.inputTypes)
         if (t.dtype == DType::Float32) {
             sample.assign(t.dims.begin() + 1, t.dims.end());
             sampleSize += Tensor::numel(sample);
+            ++floatInputs;
         }
-    if (analysis.inputTypes.size() > 1 || sample.empty()) sample = {sampleSize};
+    if (floatInputs != 1) sample = {sampleSize};
     std::vector<Index> shape{count};
     shape.insert(shape.end(), sample.begin(), sample.end());
     data.train.features = Tensor(shape);
@@ -301,11 +303,22 @@ int runBench(const std::vector<std::string>& argv) {
             continue;
         data::Target t;
         t.name = o.target;
-        // The output's width for these index values decides the target's size.
-        std::vector<Index> out = analysis.outputTypes.front().dims;
-        const TensorType& type = analysis.outputTypes.front();
-        if (!type.variesWith.empty() && !o.indexValues.empty())
-            out = type.choices.at(static_cast<size_t>(o.indexValues.front().second));
+        // The objective's output, for its index value, decides the target's size.
+        const BlockDef& top = *doc.findDefinition(doc.model);
+        const auto output = std::find_if(top.outputs.begin(), top.outputs.end(),
+                                         [&](const BlockOutput& b) { return b.name == o.output; });
+        if (output == top.outputs.end()) throw Error(o.label() + ": the model has no output '" + o.output + "'");
+        const TensorType& type = analysis.outputTypes[static_cast<size_t>(output - top.outputs.begin())];
+        std::vector<Index> out = type.dims;
+        if (!type.variesWith.empty()) {
+            const auto index = std::find_if(o.indexValues.begin(), o.indexValues.end(),
+                                            [&](const auto& iv) { return iv.first == type.variesWith; });
+            if (index == o.indexValues.end() || index->second < 0 ||
+                index->second >= static_cast<Index>(type.choices.size()))
+                throw Error(o.label() + ": '" + type.variesWith + "' must be given, between 0 and " +
+                            std::to_string(type.choices.size() - 1));
+            out = type.choices[static_cast<size_t>(index->second)];
+        }
         const Index width = Tensor::numel(std::vector<Index>(out.begin() + 1, out.end()));
         if (o.loss == LossKind::CrossEntropy) {
             t.kind = data::TargetKind::Classes;

@@ -26,6 +26,8 @@ namespace ml {
 
 namespace {
 
+constexpr Index kMaxArenaFloats = Index(1) << 32; // 16 GiB of activations: a bound no file can push past
+
 Index product(const std::vector<Index>& dims, size_t from, size_t to, Index batch) {
     Index p = 1;
     for (size_t i = from; i < to && i < dims.size(); ++i) p *= dims[i] == kBatch ? batch : dims[i];
@@ -434,7 +436,9 @@ void Plan::finishCompile() {
     Index offset = 0;
     for (Value& v : m_values) {
         v.offset = offset;
-        offset += capacity(v);
+        if (__builtin_add_overflow(offset, capacity(v), &offset) || offset > kMaxArenaFloats)
+            throw Error(m_doc.model + ": a batch of " + std::to_string(m_maxBatch) + " needs more than " +
+                        std::to_string(kMaxArenaFloats / (Index(1) << 28)) + " GiB of activations; use a smaller batch");
     }
     m_data.assign(static_cast<size_t>(offset), 0.0f);
     assignGradientBuffers();
@@ -528,7 +532,9 @@ Index Plan::rows(int value) const {
 
 Index Plan::capacity(const Value& v) const {
     const bool batched = !v.dims.empty() && v.dims[0] == kBatch;
-    return (batched ? m_maxBatch : 1) * v.perSample;
+    Index floats = 0;
+    if (__builtin_mul_overflow(batched ? m_maxBatch : 1, v.perSample, &floats)) return kMaxArenaFloats + 1;
+    return floats;
 }
 
 // Activation gradients live only during backward, from the first step that
@@ -606,7 +612,8 @@ void Plan::clearGradients() {
 void Plan::backward() {
     for (ParameterUse& u : m_uses) std::fill(u.scratch.begin(), u.scratch.end(), 0.0f);
     for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it) {
-        if (!active(*it)) continue;
+        // A step whose output nothing reads (an unused node) has no gradient to pass on.
+        if (!active(*it) || m_values[static_cast<size_t>(it->out)].gradOffset < 0) continue;
         runBackward(*it);
         // Its output's gradient is used up: leave the buffer zero for its next life.
         const Value& out = m_values[static_cast<size_t>(it->out)];

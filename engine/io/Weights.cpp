@@ -32,7 +32,6 @@ void loadWeights(ParameterStore& store, const SafetensorsFile& file, const std::
     std::vector<std::string> problems;
     std::set<int> loaded;
     for (const NamedTensor& n : file.tensors) {
-        if (n.name.starts_with("__")) continue;
         const int i = store.indexOf(n.name);
         if (i < 0) {
             problems.push_back("unexpected key '" + n.name + "'");
@@ -54,7 +53,6 @@ void loadWeights(ParameterStore& store, const SafetensorsFile& file, const std::
         throw Error(message);
     }
     for (const NamedTensor& n : file.tensors) {
-        if (n.name.starts_with("__")) continue;
         StoredTensor& t = store.at(store.indexOf(n.name));
         if (n.isFloat()) t.value = n.f32;
         else for (size_t k = 0; k < n.i64.size(); ++k) t.value[k] = static_cast<float>(n.i64[k]);

@@ -26,7 +26,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
         row[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
             const size_t up = row[j];
-            const bool same = std::tolower(a[i - 1]) == std::tolower(b[j - 1]);
+            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                              std::tolower(static_cast<unsigned char>(b[j - 1]));
             row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
             diag = up;
         }
@@ -95,6 +96,10 @@ private:
     Index m_parameterTotal = 0;
     bool m_capReported = false;
     bool m_graphBroken = false; // some block's graph could not run: "never called" would mislead
+    std::set<std::string> m_reported;  // diagnostics already listed (a shared instance reports once)
+    Index m_calls = 0;
+    bool m_budgetReported = false;
+    std::string m_runtimeIndex;        // set while inferring the items of a runtime-indexed call
 
     ModuleInstance& inst(InstanceId id) { return m_out.tree.at(id); }
     std::string displayPath(InstanceId id) {
@@ -106,14 +111,45 @@ private:
                 std::string fix = {}, std::string definition = {}, std::string node = {}, std::string pointer = {}) {
         Diagnostic d{severity, std::move(code), std::move(path), std::move(where), std::move(message),
                      std::move(fix), std::move(definition), std::move(node), std::move(pointer)};
-        for (const Diagnostic& e : m_out.diagnostics)
-            if (e.toString() == d.toString()) return; // a shared instance reports once
+        if (!m_reported.insert(d.toString()).second) return;
         m_out.diagnostics.push_back(std::move(d));
     }
     void error(std::string code, std::string path, std::string where, std::string message, std::string fix = {},
                std::string definition = {}, std::string node = {}, std::string pointer = {}) {
         report(Severity::Error, std::move(code), std::move(path), std::move(where), std::move(message),
                std::move(fix), std::move(definition), std::move(node), std::move(pointer));
+    }
+
+    // Nested blocks multiply instances, shared ones multiply calls: both are
+    // capped so that no file can make analysis run out of time or memory.
+    bool overBudget(const std::string& path, bool calls) {
+        const bool over = calls ? m_calls > m_options.maxCalls
+                                : static_cast<Index>(m_out.tree.instances.size()) >= m_options.maxInstances;
+        if (over && !m_budgetReported) {
+            m_budgetReported = true;
+            error("too-large", path.empty() ? m_doc.model : path, "",
+                  calls ? "the forward pass would call modules more than " + withThousands(m_options.maxCalls) +
+                              " times (blocks that call shared blocks multiply their calls)."
+                        : "the model would have more than " + withThousands(m_options.maxInstances) +
+                              " module instances (nested blocks multiply them).",
+                  "use fewer levels of nesting.");
+        }
+        return over;
+    }
+
+    // Values per sample of an inferred tensor, checked against the cap.
+    bool checkSize(const TensorType& t, const std::string& path, const std::string& where) {
+        if (!t.known) return true;
+        Index elements = 1;
+        bool overflow = false;
+        for (Index d : t.dims)
+            if (d != kBatch) overflow |= __builtin_mul_overflow(elements, d, &elements);
+        if (!overflow && elements <= m_options.maxActivationElements) return true;
+        error("too-large", path, where,
+              "its output " + typeToString(t) + " would hold more than " +
+                  withThousands(m_options.maxActivationElements) + " values per sample (the limit).",
+              "use smaller sizes.");
+        return false;
     }
 
     InstanceId newInstance(ModuleKind kind, std::string type, std::string path, const ModuleSpec* spec) {
@@ -258,6 +294,7 @@ InstanceId Analyzer::instantiateBlock(const BlockDef& def, const Json& args, con
 
 InstanceId Analyzer::instantiate(const ModuleSpec& spec, const std::string& path, const Json& blockArgs,
                                  const std::string& enclosing, int depth) {
+    if (overBudget(path, false)) return newInstance(ModuleKind::Sequential, "Sequential", path, &spec);
     if (depth > m_options.maxNesting) {
         error("too-deep", path, "", "modules are nested more than " + str(m_options.maxNesting) + " levels deep.",
               "flatten the structure.", enclosing, {}, spec.pointer);
@@ -613,6 +650,11 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                      "register it under children, or call an existing child.", n.id, n.pointer + "/call");
                 continue;
             }
+            // A block takes as many inputs as it declares (a list's items: as its first item does).
+            const ModuleSpec* callee = &c->spec;
+            if (callee->type == "ModuleList" && !callee->items.empty()) callee = &callee->items.front();
+            if (const BlockDef* b = m_doc.findDefinition(callee->type))
+                minInputs = maxInputs = std::max(1, static_cast<int>(b->inputs.size()));
             const bool isList = c->spec.type == "ModuleList";
             if (isList && n.listUse == ListUse::None) {
                 fail("modulelist-call", where,
@@ -845,7 +887,7 @@ TensorType Analyzer::callLayer(InstanceId id, const TensorType& input, const Cal
     for (const ShapeProblem& p : problems)
         error(p.code, displayPath(id), "input" + (site.node.empty() ? std::string() : " (from node '" + site.node + "' of " + site.definition + ")"),
               p.message, p.fix, site.definition, site.node, m.spec ? m.spec->pointer : std::string());
-    if (!problems.empty()) return TensorType::unknown();
+    if (!problems.empty() || !checkSize(out, displayPath(id), "output")) return TensorType::unknown();
     if (!wasComplete) {
         m.args = args;
         m.argsComplete = true;
@@ -856,6 +898,8 @@ TensorType Analyzer::callLayer(InstanceId id, const TensorType& input, const Cal
 
 std::vector<TensorType> Analyzer::callInstance(InstanceId id, const std::vector<TensorType>& inputs,
                                                const CallSite& site) {
+    ++m_calls;
+    if (overBudget(displayPath(id), true)) return std::vector<TensorType>(1, TensorType::unknown());
     ModuleInstance& m = inst(id);
     ++m.callCount;
     m.callSites.push_back(site.path + " " + site.where);
@@ -909,7 +953,12 @@ std::vector<TensorType> Analyzer::callInstance(InstanceId id, const std::vector<
         break;
     }
     case ModuleKind::ModuleList:
-        // Calls with an index or chain are dispatched by runBlock; reaching here means misuse, already reported.
+        // A node's list[i] or chain is dispatched by runBlock: this is a ModuleList
+        // run as an item of another list's chain or index, which has no forward.
+        error("modulelist-call", path, site.where,
+              "'" + path + "' is a ModuleList run as an item of another list: a ModuleList has no forward of its own.",
+              "make the inner list a Sequential, or index it from a block's graph.", site.definition, site.node,
+              m.spec ? m.spec->pointer : std::string());
         outputs = {TensorType::unknown()};
         break;
     case ModuleKind::Block: {
@@ -996,7 +1045,7 @@ std::vector<TensorType> Analyzer::runBlock(InstanceId id, const std::vector<Tens
                 TensorType r = inferOpShape(n.op, args, fixed, names, problems);
                 for (const ShapeProblem& p : problems)
                     error(p.code, path, site.where + " (" + n.op + ")", p.message, p.fix, def.name, n.id, n.pointer);
-                return r;
+                return checkSize(r, path, site.where + " (" + n.op + ")") ? r : TensorType::unknown();
             })};
         } else {
             const auto child = std::find_if(inst(id).children.begin(), inst(id).children.end(),
@@ -1028,8 +1077,19 @@ std::vector<TensorType> Analyzer::runBlock(InstanceId id, const std::vector<Tens
                     out = callInstance(items[static_cast<size_t>(k)].id, in, site);
                 } else {
                     // Runtime index: every item may run; the result lists each item's shape.
+                    if (!m_runtimeIndex.empty()) {
+                        error("nested-runtime-index", path, site.where,
+                              "indexes '" + n.call + "' by '" + n.indexInput + "' inside a module already chosen by '" +
+                                  m_runtimeIndex + "': a runtime index within another is not supported.",
+                              "index one of them by a constant, or restructure so each runtime index is at one level.",
+                              def.name, n.id, n.pointer);
+                        values[static_cast<size_t>(ni)] = {TensorType::unknown()};
+                        continue;
+                    }
+                    m_runtimeIndex = n.indexInput;
                     std::vector<std::vector<TensorType>> perItem;
                     for (const ChildRef& item : items) perItem.push_back(callInstance(item.id, in, site));
+                    m_runtimeIndex.clear();
                     const size_t outputsPerItem = perItem.front().size();
                     for (size_t o = 0; o < outputsPerItem; ++o) {
                         std::vector<std::vector<Index>> choices;

@@ -16,6 +16,9 @@ namespace ml {
 struct AnalysisOptions {
     Index maxParameters = 1'000'000'000; // refuse models larger than this (parameters, unique)
     int maxNesting = 64;                 // deepest module nesting accepted
+    Index maxInstances = 100'000;        // module instances (nested blocks multiply them)
+    Index maxCalls = 1'000'000;          // module calls in one forward (shared blocks calling shared blocks)
+    Index maxActivationElements = Index(1) << 31; // values per sample of any tensor
 };
 
 struct Analysis {

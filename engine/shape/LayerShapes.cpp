@@ -217,7 +217,12 @@ TensorType inferOpShape(const std::string& op, const Json& args, const std::vect
         }
         std::vector<Index> dims(first.dims.begin(), first.dims.begin() + start);
         Index merged = 1;
-        for (Index d = start; d <= end; ++d) merged *= first.dims[d];
+        for (Index d = start; d <= end; ++d)
+            if (__builtin_mul_overflow(merged, first.dims[d], &merged)) {
+                problems.push_back({"too-large", "flatten of " + typeToString(first) + " overflows the size of a tensor.",
+                                    "use smaller sizes."});
+                return TensorType::unknown();
+            }
         dims.push_back(start == end ? first.dims[start] : merged);
         dims.insert(dims.end(), first.dims.begin() + end + 1, first.dims.end());
         return withDims(first, dims);

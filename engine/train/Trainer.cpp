@@ -8,6 +8,7 @@
 #include "train/LrSchedule.h"
 #include "train/Sgd.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -19,6 +20,8 @@ namespace ml {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Optimizer state in a checkpoint; '/' cannot appear in a module name, so no parameter clashes.
+const std::string kOptimizerPrefix = "optimizer/";
 
 class NonFiniteError : public Error {
 public:
@@ -159,7 +162,10 @@ Trainer::~Trainer() {
     if (m_thread.joinable()) m_thread.join();
 }
 
-void Trainer::setReportCallback(std::function<void(const Report&)> callback) { m_callback = std::move(callback); }
+void Trainer::setReportCallback(std::function<void(const Report&)> callback) {
+    ML_ASSERT(!m_running.load()); // the training thread reads it without a lock
+    m_callback = std::move(callback);
+}
 
 void Trainer::emit(const Report& r) {
     if (m_callback) m_callback(r);
@@ -325,6 +331,10 @@ EpochReport Trainer::evaluate() {
     if (set.count() == 0) return e;
     std::vector<double> loss(m_objectives.size(), 0), correct(m_objectives.size(), 0), counted(m_objectives.size(), 0);
     m_plan->setTraining(false);
+    struct BackToTraining {
+        Plan& plan;
+        ~BackToTraining() { plan.setTraining(true); }
+    } restore{*m_plan};
     const Index batch = m_plan->maxBatch();
     std::vector<Index> rows;
     for (Index start = 0; start < set.count(); start += batch) {
@@ -338,7 +348,6 @@ EpochReport Trainer::evaluate() {
             counted[k] += static_cast<double>(results[k].count);
         }
     }
-    m_plan->setTraining(true);
     for (size_t k = 0; k < m_objectives.size(); ++k) {
         e.validationLoss[k] = loss[k] / static_cast<double>(set.count());
         if (counted[k] > 0) e.validationAccuracy[k] = correct[k] / counted[k];
@@ -368,11 +377,13 @@ void Trainer::pause() {
 void Trainer::resume() {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_paused = false;
+    m_stepsAllowed = 0;
     m_wake.notify_all();
 }
 
 void Trainer::step() {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (!m_paused) return; // running already: a step request would only pile up
     ++m_stepsAllowed;
     m_wake.notify_all();
 }
@@ -401,13 +412,14 @@ bool Trainer::waitForPermission() {
 }
 
 void Trainer::run() {
-    setComputeThreads(m_config.threads);
     FinishedReport finished;
     try {
+        setComputeThreads(m_config.threads);
         data::BatchSampler sampler(m_data.train.count(), m_plan->maxBatch(), true, m_config.seed + 5,
                                    /*dropLast*/ m_data.train.count() > m_plan->maxBatch());
         bool stopped = false;
-        for (; m_epoch < m_config.epochs && !stopped; ++m_epoch) {
+        // m_epoch counts completed epochs, so a checkpoint taken mid-epoch resumes in it.
+        while (m_epoch < m_config.epochs && !stopped) {
             const auto epochStart = std::chrono::steady_clock::now();
             std::fill(m_correct.begin(), m_correct.end(), 0);
             std::fill(m_seen.begin(), m_seen.end(), 0);
@@ -456,6 +468,7 @@ void Trainer::run() {
                 if (m_seen[k] > 0) e.trainAccuracy[k] = m_correct[k] / m_seen[k];
             e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
             emit(e);
+            if (!stopped) ++m_epoch;
         }
         finished.reason = stopped ? FinishedReport::Reason::Stopped : FinishedReport::Reason::Completed;
         finished.message = stopped ? "stopped after step " + std::to_string(m_step) : "completed";
@@ -465,10 +478,21 @@ void Trainer::run() {
     } catch (const std::exception& e) {
         finished.reason = FinishedReport::Reason::Failed;
         finished.message = e.what();
+    } catch (...) {
+        finished.reason = FinishedReport::Reason::Failed;
+        finished.message = "an unknown error stopped training";
     }
     finished.steps = m_step;
-    emit(finished);
-    m_running = false;
+    {
+        // Not running from here on: a start() prompted by the report joins this thread and begins anew.
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_running = false;
+    }
+    try {
+        emit(finished);
+    } catch (...) {
+        // A callback that throws must not take the program down with this thread.
+    }
 }
 
 void Trainer::saveCheckpoint(const std::string& path) const {
@@ -485,14 +509,14 @@ void Trainer::saveCheckpoint(const std::string& path) const {
             if (!m_optimizer->hasState(i, s)) continue;
             const auto v = m_optimizer->state(i, s);
             io::NamedTensor n;
-            n.name = "optimizer." + name + "." + s;
+            n.name = kOptimizerPrefix + name + "." + s;
             n.shape = m_store->at(m_store->indexOf(name)).shape;
             n.f32.assign(v.begin(), v.end());
             tensors.push_back(std::move(n));
         }
         if (m_optimizer->tracksSteps()) {
             io::NamedTensor n;
-            n.name = "optimizer." + name + ".step";
+            n.name = kOptimizerPrefix + name + ".step";
             n.dtype = io::DType::I64;
             n.i64 = {m_optimizer->stepCount(i)};
             tensors.push_back(std::move(n));
@@ -508,19 +532,25 @@ void Trainer::loadCheckpoint(const std::string& path) {
     const io::SafetensorsFile file = io::readSafetensors(path);
     io::SafetensorsFile weights;
     for (const io::NamedTensor& t : file.tensors)
-        if (!t.name.starts_with("optimizer.")) weights.tensors.push_back(t);
+        if (!t.name.starts_with(kOptimizerPrefix)) weights.tensors.push_back(t);
     io::loadWeights(*m_store, weights, path);
     Index i = 0;
     for (const StoredTensor& t : m_store->tensors()) {
         if (t.isBuffer) continue;
         for (const std::string& s : m_optimizer->stateNames())
-            if (const io::NamedTensor* n = file.find("optimizer." + t.name + "." + s)) m_optimizer->setState(i, s, n->f32);
-        if (const io::NamedTensor* n = file.find("optimizer." + t.name + ".step"); n && !n->i64.empty())
+            if (const io::NamedTensor* n = file.find(kOptimizerPrefix + t.name + "." + s)) m_optimizer->setState(i, s, n->f32);
+        if (const io::NamedTensor* n = file.find(kOptimizerPrefix + t.name + ".step"); n && !n->i64.empty())
             m_optimizer->setStepCount(i, n->i64[0]);
         ++i;
     }
-    for (const auto& [key, value] : file.metadata)
-        if (key == "step") m_step = std::stoll(value);
+    for (const auto& [key, value] : file.metadata) {
+        if (key != "step" && key != "epoch") continue;
+        Index number = -1;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+        if (error != std::errc() || end != value.data() + value.size() || number < 0)
+            throw Error(path + ": metadata '" + key + "' is \"" + value + "\", not a count");
+        (key == "step" ? m_step : m_epoch) = number;
+    }
 }
 
 } // namespace ml
