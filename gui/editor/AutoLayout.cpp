@@ -12,6 +12,9 @@ namespace ml::gui {
 namespace {
 constexpr double kColumnGap = 90;
 constexpr double kRowGap = 40;
+constexpr double kBandGap = 120;    // between wrapped rows: room for the wire that turns back
+constexpr double kWrapWidth = 1000; // wider than this in one row: wrap
+constexpr double kAspect = 1.4;     // the shape wrapped rows aim for (a window's)
 
 double snap(double v) { return std::round(v / kGrid) * kGrid; }
 
@@ -51,7 +54,7 @@ std::map<QString, QPointF> layoutAll(const GraphModel& model, const QString& def
     std::map<QString, std::vector<QString>> sources;
     for (const Wire& w : model.wires(definition)) sources[w.to.key].push_back(w.from.key);
     std::map<QString, double> row;
-    double x = 0;
+    std::vector<double> widths, heights;
     for (auto& column : columns) {
         for (size_t i = 0; i < column.size(); ++i) {
             double sum = 0;
@@ -65,19 +68,61 @@ std::map<QString, QPointF> layoutAll(const GraphModel& model, const QString& def
         }
         std::stable_sort(column.begin(), column.end(), [&](const QString& a, const QString& b) { return row[a] < row[b]; });
         double width = 0, height = 0;
-        for (const QString& k : column) {
-            const QSizeF s = sizeOf(k);
-            width = std::max(width, s.width());
-            height += s.height() + kRowGap;
-        }
-        double y = -height / 2;
         for (size_t i = 0; i < column.size(); ++i) {
             const QSizeF s = sizeOf(column[i]);
-            out[column[i]] = QPointF(snap(x), snap(y));
+            width = std::max(width, s.width());
+            height += s.height() + (i ? kRowGap : 0);
             row[column[i]] = static_cast<double>(i);
-            y += s.height() + kRowGap;
         }
-        x += width + kColumnGap;
+        widths.push_back(width);
+        heights.push_back(height);
+    }
+    // A long chain in one row is unreadable once fitted to a window: wrap the
+    // columns into bands (rows of columns), as many as bring the whole close
+    // to a window's shape. Short graphs stay in one row.
+    double totalWidth = 0, tallest = 0;
+    for (size_t c = 0; c < widths.size(); ++c) {
+        totalWidth += widths[c] + (c ? kColumnGap : 0);
+        tallest = std::max(tallest, heights[c]);
+    }
+    int bands = 1;
+    if (totalWidth > kWrapWidth) {
+        double best = 1e18;
+        for (int k = 1; k <= static_cast<int>(widths.size()); ++k) {
+            const double aspect = (totalWidth / k) / (k * tallest + (k - 1) * kBandGap);
+            const double miss = std::abs(std::log(aspect / kAspect));
+            if (miss < best) {
+                best = miss;
+                bands = k;
+            }
+        }
+    }
+    const double bandWidth = totalWidth / bands;
+    // A row may only end where the graph is a chain: at most one wire (not
+    // counting int64 index wires, which select rather than carry data)
+    // crosses from one column to the next, so no skip connection runs across rows.
+    std::vector<int> crossing(columns.size(), 0);
+    for (const Wire& w : model.wires(definition)) {
+        if (model.outputPortKind(definition, w.from.key, w.from.port) == PortKind::Index) continue;
+        for (int c = layer[w.from.key]; c < layer[w.to.key]; ++c) ++crossing[static_cast<size_t>(c)];
+    }
+    std::vector<double> rest(columns.size() + 1, 0); // width of the columns from c on
+    for (size_t c = columns.size(); c-- > 0;) rest[c] = rest[c + 1] + widths[c] + kColumnGap;
+    // Columns go left to right; a band ends once it is as wide as its share.
+    double x = 0, bandTop = 0, bandHeight = 0;
+    for (size_t c = 0; c < columns.size(); ++c) {
+        if (x > 0 && x + widths[c] / 2 > bandWidth && crossing[c - 1] <= 1 && rest[c] >= x / 2) {
+            bandTop += bandHeight + kBandGap;
+            bandHeight = 0;
+            x = 0;
+        }
+        bandHeight = std::max(bandHeight, heights[c]);
+        double y = bandTop + (tallest - heights[c]) / 2;
+        for (const QString& k : columns[c]) {
+            out[k] = QPointF(snap(x), snap(y));
+            y += sizeOf(k).height() + kRowGap;
+        }
+        x += widths[c] + kColumnGap;
     }
     return out;
 }

@@ -45,6 +45,17 @@ bool WireItem::crosses(const QPolygonF& stroke) const {
 
 QPainterPath WireItem::curve(QPointF from, QPointF to) {
     QPainterPath p(from);
+    if (to.x() < from.x() - 40) {
+        // Turning back (e.g. into the next wrapped row): out to the right, back
+        // along the gap between the two, and in from the left.
+        const double r = 40;
+        double midY = (from.y() + to.y()) / 2;
+        if (std::abs(to.y() - from.y()) < 2 * r) midY = std::max(from.y(), to.y()) + 2 * r;
+        p.cubicTo(from + QPointF(1.5 * r, 0), QPointF(from.x() + 1.5 * r, midY), QPointF(from.x(), midY));
+        p.lineTo(QPointF(to.x(), midY));
+        p.cubicTo(QPointF(to.x() - 1.5 * r, midY), to - QPointF(1.5 * r, 0), to);
+        return p;
+    }
     const double dx = std::max(40.0, std::abs(to.x() - from.x()) * 0.5);
     p.cubicTo(from + QPointF(dx, 0), to - QPointF(dx, 0), to);
     return p;
