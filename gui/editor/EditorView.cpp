@@ -14,9 +14,11 @@
 #include <QMimeData>
 #include <QMouseEvent>
 #include <QScrollBar>
+#include <QToolTip>
 #include <QWheelEvent>
 
 #include <cmath>
+#include <set>
 
 namespace ml::gui {
 
@@ -60,6 +62,11 @@ void EditorView::frameAll() {
     for (const auto& [k, item] : m_editor->scene()->nodeItems()) r |= item->sceneBoundingRect();
     if (r.isEmpty()) return;
     fitInView(r.adjusted(-60, -60, 60, 60), Qt::KeepAspectRatio);
+    if (m_minimap->isVisible()) {
+        // Keep the bottom row clear of the minimap in the corner: leave a strip for it.
+        const double strip = (m_minimap->height() + 20) / transform().m11();
+        fitInView(r.adjusted(-60, -60, 60, 60 + strip), Qt::KeepAspectRatio);
+    }
     if (transform().m11() > 1.5) {
         const QPointF c = r.center();
         setTransform(QTransform::fromScale(1.5, 1.5));
@@ -123,22 +130,44 @@ NodeItem* EditorView::containerAt(QPointF scenePos) const {
 }
 
 void EditorView::markPorts(bool on) {
-    // Ports a wire may end on light up while it is dragged (small graphs only: each check walks the graph).
     auto* s = m_editor->scene();
-    if (s->nodeItems().size() > 400) return;
-    for (const auto& [k, item] : s->nodeItems()) {
-        if (!on) {
-            item->setPortHighlight(std::nullopt, true);
-            continue;
-        }
-        std::optional<PortHit> best;
-        if (m_wireFrom)
-            for (int p = 0; p < static_cast<int>(item->look().ins.size()); ++p)
-                if (m_editor->wireProblem(*m_wireFrom, {k, p}).isEmpty()) {
-                    best = PortHit{false, p};
-                    break;
-                }
-        item->setPortHighlight(best, true);
+    for (const QString& k : m_marked)
+        if (NodeItem* item = s->nodeItem(k)) item->clearPortMarks();
+    m_marked.clear();
+    if (!on || (!m_wireFrom && !m_wireTo)) return;
+    // One pass over the visible items: a port fits when its kind matches and
+    // the wire would make no cycle. Nodes upstream of a dragged output (or
+    // downstream of a dragged input) would close one: found by one walk.
+    const QString def = m_editor->definitionName();
+    GraphModel* model = m_editor->model();
+    const bool fromOutput = m_wireFrom.has_value();
+    const PortRef end = fromOutput ? *m_wireFrom : *m_wireTo;
+    const PortKind kind = fromOutput ? model->outputPortKind(def, end.key, end.port)
+                                     : model->inputPortKind(def, end.key, end.port);
+    std::map<QString, std::vector<QString>> next;
+    for (const Wire& w : model->wires(def)) {
+        if (fromOutput) next[w.to.key].push_back(w.from.key);
+        else next[w.from.key].push_back(w.to.key);
+    }
+    std::set<QString> closing{end.key};
+    std::vector<QString> stack{end.key};
+    while (!stack.empty()) {
+        const QString k = stack.back();
+        stack.pop_back();
+        for (const QString& n : next[k])
+            if (closing.insert(n).second) stack.push_back(n);
+    }
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    for (QGraphicsItem* item : scene()->items(visible, Qt::IntersectsItemBoundingRect)) {
+        auto* n = qgraphicsitem_cast<NodeItem*>(item);
+        if (!n) continue;
+        const std::vector<PortLook>& ports = fromOutput ? n->look().ins : n->look().outs;
+        if (ports.empty()) continue;
+        const bool cycle = closing.count(n->key()) > 0;
+        std::vector<signed char> marks(ports.size());
+        for (size_t p = 0; p < ports.size(); ++p) marks[p] = (!cycle && ports[p].kind == kind) ? 1 : 2;
+        n->setPortMarks(!fromOutput, std::move(marks));
+        m_marked << n->key();
     }
 }
 
@@ -234,8 +263,17 @@ void EditorView::mouseMoveEvent(QMouseEvent* event) {
                 const QString problem = m_wireFrom ? m_editor->wireProblem(*m_wireFrom, here)
                                                    : m_editor->wireProblem(here, *m_wireTo);
                 target->setPortHighlight(port, problem.isEmpty());
-                if (!problem.isEmpty()) Q_EMIT m_editor->message(tr("Cannot wire: %1.").arg(problem));
+                if (!problem.isEmpty() && problem != m_hoverProblem) {
+                    // The reason, at the port.
+                    QToolTip::showText(event->globalPosition().toPoint(), tr("Cannot wire: %1.").arg(problem), viewport());
+                    Q_EMIT m_editor->message(tr("Cannot wire: %1.").arg(problem));
+                }
+                m_hoverProblem = problem;
+                return;
             }
+        if (target) target->setPortHighlight(std::nullopt, true);
+        if (!m_hoverProblem.isEmpty()) QToolTip::hideText();
+        m_hoverProblem.clear();
         return;
     }
     if (!m_rowNode.isEmpty()) return;
@@ -258,6 +296,7 @@ void EditorView::mouseMoveEvent(QMouseEvent* event) {
 void EditorView::endWireDrag(QPointF sp) {
     delete m_preview;
     m_preview = nullptr;
+    m_hoverProblem.clear();
     markPorts(false);
     if (m_hoverTarget) m_hoverTarget->setPortHighlight(std::nullopt, true);
     m_hoverTarget = nullptr;

@@ -38,6 +38,8 @@ public:
     QPointF snapped(QPointF p) const;
     QStringList recentEntries() const { return m_recent; }
     void noteUsed(const QString& entry);
+    // Why the port under a dragged wire refuses it ("" if it fits or none is hovered).
+    QString hoverProblem() const { return m_hoverProblem; }
 
 protected:
     void mousePressEvent(QMouseEvent* event) override;
@@ -88,6 +90,8 @@ private:
     std::optional<PortRef> m_pulledFrom;   // input the wire was pulled off
     QGraphicsPathItem* m_preview = nullptr;
     NodeItem* m_hoverTarget = nullptr;
+    QStringList m_marked; // nodes whose ports are marked during a wire drag
+    QString m_hoverProblem;
     NodeItem* m_dropTarget = nullptr;
     QStringList m_recent;
     // Cut stroke (Ctrl + right drag).

@@ -91,6 +91,24 @@ void NodeItem::setPortHighlight(std::optional<PortHit> port, bool ok) {
     update();
 }
 
+void NodeItem::setPortMarks(bool output, std::vector<signed char> marks) {
+    (output ? m_outMarks : m_inMarks) = std::move(marks);
+    (output ? m_inMarks : m_outMarks).clear();
+    update();
+}
+
+void NodeItem::clearPortMarks() {
+    if (m_inMarks.empty() && m_outMarks.empty()) return;
+    m_inMarks.clear();
+    m_outMarks.clear();
+    update();
+}
+
+int NodeItem::portMark(bool output, int index) const {
+    const auto& m = output ? m_outMarks : m_inMarks;
+    return index >= 0 && static_cast<size_t>(index) < m.size() ? m[static_cast<size_t>(index)] : 0;
+}
+
 void NodeItem::setDropTarget(bool on) {
     if (m_dropTarget == on) return;
     m_dropTarget = on;
@@ -190,7 +208,19 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     const double portsH = kPortRow * static_cast<double>(std::max(m_look.ins.size(), m_look.outs.size()));
     auto drawPort = [&](const PortLook& p, bool output, int index) {
         const bool hl = m_highlightPort && m_highlightPort->output == output && m_highlightPort->index == index;
-        painter->setPen(QPen(hl ? (m_highlightOk ? t.compatible : t.error) : t.nodeBody.darker(150), hl ? 3 : 1.5));
+        const int mark = portMark(output, index);
+        QPen pen(t.nodeBody.darker(150), 1.5);
+        if (hl) pen = QPen(m_highlightOk ? t.compatible : t.error, 3.5);
+        else if (mark == 1) pen = QPen(t.compatible, 2.5);
+        else if (mark == 2) pen = QPen(t.error, 2);
+        painter->setPen(pen);
+        if (mark == 1 && !hl) {
+            // A halo so fitting ports stand out at any zoom.
+            QColor halo = t.compatible;
+            halo.setAlpha(70);
+            painter->setBrush(halo);
+            painter->drawEllipse(p.pos, kPortRadius + 5, kPortRadius + 5);
+        }
         painter->setBrush(p.kind == PortKind::Index ? t.indexPort : t.tensorPort);
         if (p.kind == PortKind::Index)
             painter->drawRect(QRectF(p.pos - QPointF(kPortRadius, kPortRadius), QSizeF(2 * kPortRadius, 2 * kPortRadius)));

@@ -37,6 +37,10 @@ public:
     // Visual states set by the scene/view (not model data).
     void setSharedHighlight(bool on);
     void setPortHighlight(std::optional<PortHit> port, bool ok);
+    // While a wire is dragged: each port on one side marked 0 (none), 1 (fits) or 2 (refused).
+    void setPortMarks(bool output, std::vector<signed char> marks);
+    void clearPortMarks();
+    int portMark(bool output, int index) const;
     void setDropTarget(bool on);
     void setRecentlyLeft(bool on);
 
@@ -55,6 +59,7 @@ private:
     bool m_dropTarget = false;
     bool m_recentlyLeft = false;
     std::optional<PortHit> m_highlightPort;
+    std::vector<signed char> m_inMarks, m_outMarks;
     bool m_highlightOk = true;
 };
 

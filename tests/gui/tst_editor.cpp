@@ -483,6 +483,95 @@ private Q_SLOTS:
         QCOMPARE(def(*e, "Model").outputs[0].from, std::string());
     }
 
+    void compatiblePortsLightUp() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        QWidget* vp = v->viewport();
+        auto item = [&](const char* k) { return e->scene()->nodeItem(k); };
+        auto moveTo = [&](QPoint p) {
+            QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton, Qt::LeftButton,
+                             Qt::NoModifier);
+            QApplication::sendEvent(vp, &move);
+        };
+        // Dragging from the tensor x: every node's tensor inputs fit, the list's index port does not.
+        const QPoint x = v->mapFromScene(item("input:x")->outPortScenePos(0));
+        QTest::mousePress(vp, Qt::LeftButton, {}, x);
+        moveTo(x + QPoint(30, 30));
+        QCOMPARE(item("h")->portMark(false, 0), 1);
+        QCOMPARE(item("a")->portMark(false, 0), 1);
+        QCOMPARE(item("y")->portMark(false, 0), 1);
+        QCOMPARE(item("y")->portMark(false, 1), 2); // the int64 index port
+        QCOMPARE(item("output:y")->portMark(false, 0), 1);
+        QCOMPARE(item("input:task_index")->portMark(true, 0), 0); // outputs are not marked
+        // Hovering the refused port says why.
+        const QPoint index = v->mapFromScene(item("y")->inPortScenePos(1));
+        moveTo(index);
+        QVERIFY(v->hoverProblem().contains("int64 input"));
+        const std::string before = text(*e);
+        QTest::mouseRelease(vp, Qt::LeftButton, {}, index);
+        QCOMPARE(text(*e), before);
+        QCOMPARE(item("h")->portMark(false, 0), 0); // cleared after the drag
+        // From a's output: h feeds a, so its input would close a cycle.
+        const QPoint a = v->mapFromScene(item("a")->outPortScenePos(0));
+        QTest::mousePress(vp, Qt::LeftButton, {}, a);
+        moveTo(a + QPoint(30, 30));
+        QCOMPARE(item("h")->portMark(false, 0), 2);
+        QCOMPARE(item("y")->portMark(false, 0), 1);
+        QTest::mouseRelease(vp, Qt::LeftButton, {}, a);
+        // From the int64 task_index: only the index port fits.
+        const QPoint t = v->mapFromScene(item("input:task_index")->outPortScenePos(0));
+        QTest::mousePress(vp, Qt::LeftButton, {}, t);
+        moveTo(t + QPoint(30, 30));
+        QCOMPARE(item("y")->portMark(false, 1), 1);
+        QCOMPARE(item("y")->portMark(false, 0), 2);
+        QCOMPARE(item("h")->portMark(false, 0), 2);
+        QTest::mouseRelease(vp, Qt::LeftButton, {}, t);
+    }
+
+    void portsLightUpOnLargeGraphs() {
+        // 600 nodes, beyond the old cap of 400: the last one lights up too.
+        Json nodes = Json::array();
+        std::string prev = "x";
+        for (int i = 0; i < 600; ++i) {
+            const std::string id = "r" + std::to_string(i);
+            nodes.push_back(Json{{"id", id}, {"op", "relu"}, {"in", Json::array({prev})}});
+            prev = id;
+        }
+        Json m = {{"kind", "block"},
+                  {"inputs", Json::array({Json{{"name", "x"}, {"shape", {4}}}, Json{{"name", "i"}, {"dtype", "int64"}}})},
+                  {"nodes", nodes},
+                  {"outputs", Json::array({Json{{"name", "y"}, {"from", prev}}})}};
+        const std::string json =
+            Json{{"format", "modulelab-model"}, {"version", 1}, {"model", "M"}, {"definitions", {{"M", m}}}}.dump();
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.editor()->setDocument(io::parseModel(json, "test"));
+        EditorView* v = w.view();
+        v->frameAll();
+        QApplication::processEvents();
+        QWidget* vp = v->viewport();
+        const QPoint from = v->mapFromScene(w.editor()->scene()->nodeItem("r300")->outPortScenePos(0));
+        QTest::mousePress(vp, Qt::LeftButton, {}, from);
+        QMouseEvent move(QEvent::MouseMove, QPointF(from + QPoint(5, 5)), vp->mapToGlobal(QPointF(from + QPoint(5, 5))),
+                         Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &move);
+        QCOMPARE(w.editor()->scene()->nodeItem("r599")->portMark(false, 0), 1);
+        QCOMPARE(w.editor()->scene()->nodeItem("r301")->portMark(false, 0), 1);
+        QCOMPARE(w.editor()->scene()->nodeItem("r0")->portMark(false, 0), 2); // upstream: a cycle
+        QCOMPARE(w.editor()->scene()->nodeItem("r300")->portMark(false, 0), 2); // itself
+        QTest::mouseRelease(vp, Qt::LeftButton, {}, from);
+        QCOMPARE(w.editor()->scene()->nodeItem("r599")->portMark(false, 0), 0);
+    }
+
     void refuseBadWires() {
         Editor e;
         QVERIFY(e.loadFile(kExamples + "multitask.json", nullptr));
