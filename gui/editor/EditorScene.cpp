@@ -4,6 +4,8 @@
 #include "editor/NodeItem.h"
 #include "editor/WireItem.h"
 
+#include <QTimer>
+
 #include <set>
 
 namespace ml::gui {
@@ -74,8 +76,16 @@ QSizeF EditorScene::sizeOf(const QString& key) const {
 }
 
 void EditorScene::markRecentlyLeft(const QString& key) {
+    if (!nodeItem(key)) return;
+    selectKeys({key});
     m_recentlyLeft = key;
-    if (NodeItem* item = nodeItem(key)) item->setRecentlyLeft(true);
+    nodeItem(key)->setRecentlyLeft(true);
+    const int serial = ++m_recentlyLeftSerial;
+    QTimer::singleShot(kRecentlyLeftMs, this, [this, serial] {
+        if (serial != m_recentlyLeftSerial) return; // a later mark owns it
+        if (NodeItem* item = nodeItem(m_recentlyLeft)) item->setRecentlyLeft(false);
+        m_recentlyLeft.clear();
+    });
 }
 
 void EditorScene::sync() {
@@ -160,7 +170,6 @@ void EditorScene::refreshHighlights() {
             if (other != k) shared.insert(other);
     for (auto& [k, item] : m_items) {
         item->setSharedHighlight(shared.count(k) > 0);
-        if (!m_recentlyLeft.isEmpty() && k == m_recentlyLeft && !selected.isEmpty()) item->setRecentlyLeft(false);
     }
     const std::set<QString> sel(selected.begin(), selected.end());
     for (WireItem* w : m_wires) w->setHighlighted(sel.count(w->wire().from.key) || sel.count(w->wire().to.key));

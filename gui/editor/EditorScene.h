@@ -33,8 +33,9 @@ public:
     QStringList selectedKeys() const;
     void selectKeys(const QStringList& keys);
     QSizeF sizeOf(const QString& key) const;
-    // Marks a node (the block just left) until the selection changes.
+    // Selects the block just left and marks it in its own colour for a moment.
     void markRecentlyLeft(const QString& key);
+    static constexpr int kRecentlyLeftMs = 1500;
 
     void itemMoved(const QString& key); // from NodeItem::itemChange
 
@@ -54,6 +55,7 @@ private:
     std::vector<WireItem*> m_wires;
     std::multimap<QString, WireItem*> m_wiresByKey;
     QString m_recentlyLeft;
+    int m_recentlyLeftSerial = 0;
 };
 
 } // namespace ml::gui

@@ -42,7 +42,7 @@ void NodeItem::setLook(NodeLook look) {
 
 QRectF NodeItem::boundingRect() const {
     // Room for ports sticking out, the badge, and the selection outline.
-    return QRectF(QPointF(0, 0), m_look.size).adjusted(-kPortRadius - 3, -12, kPortRadius + 3, 3);
+    return QRectF(QPointF(0, 0), m_look.size).adjusted(-kPortRadius - 5, -12, kPortRadius + 5, 8);
 }
 
 QPointF NodeItem::inPortScenePos(int port) const {
@@ -133,7 +133,7 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     const QColor header = headerColor(m_look.kind, t);
     const bool frame = m_look.kind == LookKind::Sequential || m_look.kind == LookKind::ModuleList;
     QColor border = m_look.error ? t.error : (m_look.sharedUses > 1 ? t.shared : t.nodeBorder);
-    if (isSelected() || m_dropTarget || m_recentlyLeft) border = m_dropTarget ? t.compatible : t.selection;
+    if (isSelected() || m_dropTarget) border = m_dropTarget ? t.compatible : t.selection;
 
     if (lod < 0.4) {
         // Zoomed out: text would be under 8 px; a plain box in the header colour.
@@ -143,10 +143,19 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         return;
     }
     painter->setRenderHint(QPainter::Antialiasing, true);
+    if (m_recentlyLeft) {
+        // The block just left: a glow in its own colour, besides the selection.
+        QColor glow = t.recentlyLeft;
+        glow.setAlpha(90);
+        painter->setPen(QPen(glow, 8));
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRoundedRect(r.adjusted(-3, -3, 3, 3), 8, 8);
+        border = t.recentlyLeft;
+    }
     // Body: frames are translucent with a tinted border; ModuleList dashed.
     QColor body = frame ? header : t.nodeBody;
     if (frame) body.setAlpha(t.dark ? 40 : 50);
-    QPen pen(border, (isSelected() || m_look.error || m_sharedHighlight) ? 2.5 : 1.2);
+    QPen pen(border, m_recentlyLeft ? 3 : (isSelected() || m_look.error || m_sharedHighlight) ? 2.5 : 1.2);
     if (m_look.kind == LookKind::ModuleList) pen.setStyle(Qt::DashLine);
     if (m_sharedHighlight && !isSelected()) pen = QPen(t.shared, 3, Qt::DotLine);
     painter->setPen(pen);

@@ -43,6 +43,7 @@ public:
     int portMark(bool output, int index) const;
     void setDropTarget(bool on);
     void setRecentlyLeft(bool on);
+    bool isRecentlyLeft() const { return m_recentlyLeft; }
 
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;

@@ -34,6 +34,7 @@ Theme Theme::darkTheme() {
     t.shared = QColor(0xf2, 0x9e, 0x38);
     t.selection = QColor(0xff, 0xff, 0xff);
     t.compatible = QColor(0x50, 0xe0, 0x80);
+    t.recentlyLeft = QColor(0x40, 0xd0, 0xff);
     return t;
 }
 
@@ -54,6 +55,7 @@ Theme Theme::lightTheme() {
     t.wire = QColor(0x60, 0x68, 0x74);
     t.selection = QColor(0x20, 0x60, 0xd0);
     t.compatible = QColor(0x10, 0xa0, 0x40);
+    t.recentlyLeft = QColor(0x00, 0x90, 0xd0);
     return t;
 }
 

@@ -12,6 +12,7 @@ struct Theme {
     QColor sequentialFrame, listFrame;
     QColor wire, indexWire, tensorPort, indexPort;
     QColor error, warning, shared, selection, compatible;
+    QColor recentlyLeft; // the block just left, for a moment
 
     static Theme darkTheme();
     static Theme lightTheme();

@@ -709,6 +709,18 @@ private Q_SLOTS:
         QCOMPARE(e->definitionName(), QString("ResNet"));
         QCOMPARE(static_cast<int>(e->levels().size()), 1);
         QVERIFY(e->scene()->nodeItem("h2"));
+        // The block just left is selected and glows in its own colour for a moment.
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"h2"});
+        QVERIFY(e->scene()->nodeItem("h2")->isRecentlyLeft());
+        QVERIFY(!e->scene()->nodeItem("h1")->isRecentlyLeft());
+        QTRY_VERIFY_WITH_TIMEOUT(!e->scene()->nodeItem("h2")->isRecentlyLeft(), EditorScene::kRecentlyLeftMs + 1000);
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"h2"}); // the selection stays
+        // Ctrl+Tab (back out) marks it the same way.
+        QVERIFY(e->enterNode("h1"));
+        QTest::keyClick(&w, Qt::Key_Tab, Qt::ControlModifier);
+        QCOMPARE(e->definitionName(), QString("ResNet"));
+        QVERIFY(e->scene()->nodeItem("h1")->isRecentlyLeft());
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"h1"});
     }
 
     void reuseAnInstanceAndSeeSharing() {
