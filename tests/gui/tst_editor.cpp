@@ -572,6 +572,35 @@ private Q_SLOTS:
         QCOMPARE(w.editor()->scene()->nodeItem("r599")->portMark(false, 0), 0);
     }
 
+    void duplicateKeepsInnerWiresOnly() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        const QString l1 = e->addFromPalette("layer:Linear", {200, 0});
+        const QString l2 = e->addFromPalette("layer:Linear", {400, 0});
+        QVERIFY(e->connectPorts({"input:x", 0}, {l1, 0}));
+        QVERIFY(e->connectPorts({l1, 0}, {l2, 0}));
+        const int steps = e->undoStack()->count();
+        e->scene()->selectKeys({l1, l2});
+        w.view()->setFocus();
+        QTest::keyClick(w.view(), Qt::Key_D, Qt::ControlModifier);
+        const BlockDef& d = def(*e, "Model");
+        QCOMPARE(d.nodes.size(), size_t(4));
+        const Node& c1 = d.nodes[2];
+        const Node& c2 = d.nodes[3];
+        QVERIFY(c1.call != d.nodes[0].call); // own instances, not shared
+        QCOMPARE(c1.inputs, std::vector<std::string>{""}); // not wired to x outside the selection
+        QCOMPARE(c2.inputs, std::vector<std::string>{c1.id}); // the wire among the copies stays
+        QCOMPARE(e->scene()->selectedKeys().size(), 2);
+        QVERIFY(e->scene()->selectedKeys().contains(QString::fromStdString(c2.id)));
+        QCOMPARE(e->undoStack()->count(), steps + 1);
+        e->undoStack()->undo();
+        QCOMPARE(def(*e, "Model").nodes.size(), size_t(2));
+    }
+
     void refuseBadWires() {
         Editor e;
         QVERIFY(e.loadFile(kExamples + "multitask.json", nullptr));
