@@ -117,7 +117,8 @@ std::map<QString, QPointF> layoutAll(const GraphModel& model, const QString& def
             x = 0;
         }
         bandHeight = std::max(bandHeight, heights[c]);
-        double y = bandTop + (tallest - heights[c]) / 2;
+        // One row: centred; wrapped rows: top-aligned, so the gap above each row stays clear for the wire coming back.
+        double y = bands == 1 ? (tallest - heights[c]) / 2 : bandTop;
         for (const QString& k : columns[c]) {
             out[k] = QPointF(snap(x), snap(y));
             y += sizeOf(k).height() + kRowGap;

@@ -49,7 +49,8 @@ QPainterPath WireItem::curve(QPointF from, QPointF to) {
         // Turning back (e.g. into the next wrapped row): out to the right, back
         // along the gap between the two, and in from the left.
         const double r = 40;
-        double midY = (from.y() + to.y()) / 2;
+        // Into a lower row: just above the target (auto-layout keeps that gap clear).
+        double midY = to.y() > from.y() + 3 * r ? to.y() - 2.25 * r : (from.y() + to.y()) / 2;
         if (std::abs(to.y() - from.y()) < 2 * r) midY = std::max(from.y(), to.y()) + 2 * r;
         p.cubicTo(from + QPointF(1.5 * r, 0), QPointF(from.x() + 1.5 * r, midY), QPointF(from.x(), midY));
         p.lineTo(QPointF(to.x(), midY));
