@@ -257,7 +257,7 @@ int benchSgemm(const Args& args, Index size) {
 } // namespace
 
 int runBench(const std::vector<std::string>& argv) {
-    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr", "sgemm"}, {"json"});
+    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr", "sgemm"}, {"json", "profile"});
     if (const auto size = args.value("sgemm")) {
         setComputeThreads(static_cast<int>(args.integer("threads", 1, 0, 256)));
         return benchSgemm(args, args.integer("sgemm", 1024, 1, 16384));
@@ -335,6 +335,7 @@ int runBench(const std::vector<std::string>& argv) {
     Trainer trainer(doc, config, std::move(data));
     std::vector<Index> rows(static_cast<size_t>(config.batchSize));
     std::vector<double> ms;
+    const bool profile = args.flag("profile");
     for (Index s = 0; s < warmup + steps; ++s) {
         for (Index i = 0; i < config.batchSize; ++i)
             rows[static_cast<size_t>(i)] = (s * config.batchSize + i) % count;
@@ -342,7 +343,9 @@ int runBench(const std::vector<std::string>& argv) {
         trainer.trainStep(rows);
         const auto t1 = std::chrono::steady_clock::now();
         if (s >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        if (profile && s + 1 == warmup) trainer.plan().setProfiling(true);
     }
+    if (profile) std::cerr << "time per op kind over " << steps << " steps:\n" << trainer.plan().profileReport();
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     const auto groups = trainer.plan().runsAllBranches() ? 1 : objectiveGroups(trainer.objectives()).size();

@@ -29,8 +29,9 @@ Commands:
   predict FILE --weights W.safetensors --input X.safetensors -o Y.safetensors
                               forward pass in eval mode; tensors named as the
                               model's inputs and outputs
-  bench FILE --batch B --steps N --threads T [--warmup W] [--json]
-                              time full training steps (SGD with momentum)
+  bench FILE --batch B --steps N --threads T [--warmup W] [--json] [--profile]
+                              time full training steps (SGD with momentum);
+                              --profile: time per op kind on stderr
   bench --sgemm N [--threads T] [--json]
                               the machine's float matrix product speed, for reference
 

@@ -16,6 +16,8 @@
 #include "shape/LayerShapes.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -601,8 +603,42 @@ void Plan::forward(Index n) {
     if (n < 1 || n > m_maxBatch)
         throw Error("batch of " + std::to_string(n) + " is outside 1.." + std::to_string(m_maxBatch));
     m_n = n;
-    for (const Step& s : m_steps)
-        if (active(s)) runForward(s);
+    if (!m_profiling) {
+        for (const Step& s : m_steps)
+            if (active(s)) runForward(s);
+        return;
+    }
+    for (size_t i = 0; i < m_steps.size(); ++i) {
+        if (!active(m_steps[i])) continue;
+        const auto t0 = std::chrono::steady_clock::now();
+        runForward(m_steps[i]);
+        m_forwardSeconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+}
+
+void Plan::setProfiling(bool on) {
+    m_profiling = on;
+    m_forwardSeconds.assign(m_steps.size(), 0.0);
+    m_backwardSeconds.assign(m_steps.size(), 0.0);
+}
+
+std::string Plan::profileReport() const {
+    static const char* names[] = {"Linear", "Conv2d", "BatchNorm", "LayerNorm", "ReLU", "LeakyReLU", "GELU", "Tanh",
+                                  "Sigmoid", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+                                  "Copy", "Dropout", "Add", "Concat"};
+    std::map<std::string, std::pair<double, double>> byKind;
+    for (size_t i = 0; i < m_steps.size() && i < m_forwardSeconds.size(); ++i) {
+        auto& k = byKind[names[static_cast<int>(m_steps[i].kind)]];
+        k.first += m_forwardSeconds[i];
+        k.second += m_backwardSeconds[i];
+    }
+    std::string out = "op kind            forward ms  backward ms\n";
+    for (const auto& [name, t] : byKind) {
+        char line[96];
+        std::snprintf(line, sizeof line, "%-18s %10.1f  %11.1f\n", name.c_str(), 1e3 * t.first, 1e3 * t.second);
+        out += line;
+    }
+    return out;
 }
 
 void Plan::clearGradients() {
@@ -614,7 +650,11 @@ void Plan::backward() {
     for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it) {
         // A step whose output nothing reads (an unused node) has no gradient to pass on.
         if (!active(*it) || m_values[static_cast<size_t>(it->out)].gradOffset < 0) continue;
+        const auto t0 = m_profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         runBackward(*it);
+        if (m_profiling)
+            m_backwardSeconds[static_cast<size_t>(&*it - m_steps.data())] +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         // Its output's gradient is used up: leave the buffer zero for its next life.
         const Value& out = m_values[static_cast<size_t>(it->out)];
         if (out.gradOffset >= 0) std::fill_n(grad(it->out), rows(it->out) * out.perSample, 0.0f);

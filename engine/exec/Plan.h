@@ -97,6 +97,10 @@ public:
     Index activationFloats() const { return static_cast<Index>(m_data.size()); }
     Index gradientFloats() const { return static_cast<Index>(m_grad.size()); }
     int stepCount() const { return static_cast<int>(m_steps.size()); }
+    // With profiling on, forward and backward time every op; the report lists
+    // milliseconds per op kind, forward and backward, since it was turned on.
+    void setProfiling(bool on);
+    std::string profileReport() const;
     // Multiply-adds of one forward pass of `n` samples (Linear and Conv2d),
     // with every index value's branch counted once: what FLOP rates are quoted from.
     double forwardMultiplyAdds(Index n) const;
@@ -164,6 +168,8 @@ private:
     ops::ConcatGeometry m_concatGeometry;           // reused by concat steps: no allocation per step
     std::vector<const float*> m_concatInputs;
     std::vector<float*> m_concatGrads;
+    bool m_profiling = false;
+    std::vector<double> m_forwardSeconds, m_backwardSeconds; // per step
     Index m_savedFloats = 0, m_argmaxInts = 0, m_scratchFloats = 0;
 
     // compile
