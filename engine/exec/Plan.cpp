@@ -38,6 +38,19 @@ Index product(const std::vector<Index>& dims, size_t from, size_t to, Index batc
 
 Index normalizeDim(Index dim, Index rank) { return dim < 0 ? dim + rank : dim; }
 
+// Zeroes a gradient buffer; a large one on every thread (it is a memory pass).
+void zeroFill(float* p, Index n) {
+    if (n < (Index(1) << 18) || omp_get_max_threads() <= 1) {
+        std::fill_n(p, n, 0.0f);
+        return;
+    }
+#pragma omp parallel
+    {
+        const Index t = omp_get_thread_num(), k = omp_get_num_threads();
+        std::fill(p + n * t / k, p + n * (t + 1) / k, 0.0f);
+    }
+}
+
 const std::map<std::string, StepKind>& layerKinds() {
     static const std::map<std::string, StepKind> kinds{
         {"Linear", StepKind::Linear},       {"Conv2d", StepKind::Conv2d},
@@ -657,7 +670,7 @@ void Plan::backward() {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         // Its output's gradient is used up: leave the buffer zero for its next life.
         const Value& out = m_values[static_cast<size_t>(it->out)];
-        if (out.gradOffset >= 0) std::fill_n(grad(it->out), rows(it->out) * out.perSample, 0.0f);
+        if (out.gradOffset >= 0) zeroFill(grad(it->out), rows(it->out) * out.perSample);
     }
     for (ParameterUse& u : m_uses) {
         std::vector<float>& g = m_store.at(u.parameter).grad;

@@ -1,5 +1,7 @@
 #include "ops/Activations.h"
 
+#include <omp.h>
+
 #include <Eigen/Core>
 #include <cmath>
 #include <numbers>
@@ -13,13 +15,32 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 
 } // namespace
 
+// Large elementwise passes are split over the threads in contiguous chunks;
+// small ones stay on one (a parallel region costs more than they do).
+template <typename Body>
+void forChunks(Index n, Body body) {
+    constexpr Index kMinParallel = Index(1) << 18;
+    const int threads = n >= kMinParallel ? omp_get_max_threads() : 1;
+    if (threads <= 1) {
+        body(Index(0), n);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        const Index t = omp_get_thread_num(), k = omp_get_num_threads();
+        body(n * t / k, n * (t + 1) / k);
+    }
+}
+
 void reluForward(const float* x, float* y, Index n) {
-    Array(y, n) = ConstArray(x, n).max(0.0f);
+    forChunks(n, [&](Index b, Index e) { Array(y + b, e - b) = ConstArray(x + b, e - b).max(0.0f); });
 }
 
 void reluBackward(const float* y, const float* dy, float* dx, Index n) {
     if (!dx) return;
-    Array(dx, n) += (ConstArray(y, n) > 0.0f).select(ConstArray(dy, n), 0.0f);
+    forChunks(n, [&](Index b, Index e) {
+        Array(dx + b, e - b) += (ConstArray(y + b, e - b) > 0.0f).select(ConstArray(dy + b, e - b), 0.0f);
+    });
 }
 
 void leakyReluForward(const float* x, float* y, Index n, LeakyReluParams params) {
