@@ -97,6 +97,17 @@ StepArgs parseStepArgs(const Json& a, Index rank) {
     return r;
 }
 
+// The sliding window that convolution and pooling geometries share.
+template <typename Geometry>
+void setWindow(Geometry& g, const StepArgs& a) {
+    g.kh = a.kh;
+    g.kw = a.kw;
+    g.strideH = a.sh;
+    g.strideW = a.sw;
+    g.padH = a.ph;
+    g.padW = a.pw;
+}
+
 ops::Conv2dGeometry convGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
     ops::Conv2dGeometry g;
     g.n = n;
@@ -104,19 +115,14 @@ ops::Conv2dGeometry convGeometry(const StepArgs& a, const std::vector<Index>& in
     g.h = in[2];
     g.w = in[3];
     g.cout = a.out;
-    g.kh = a.kh;
-    g.kw = a.kw;
-    g.strideH = a.sh;
-    g.strideW = a.sw;
-    g.padH = a.ph;
-    g.padW = a.pw;
+    setWindow(g, a);
     g.dilH = a.dh;
     g.dilW = a.dw;
     g.groups = a.groups;
     return g;
 }
 
-// The fields every pooling geometry shares: input [n, c, h, w], window, stride, padding.
+// The fields every pooling geometry shares: input [n, c, h, w] and the window.
 template <typename Geometry>
 Geometry poolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) {
     Geometry g;
@@ -125,12 +131,7 @@ Geometry poolGeometry(const StepArgs& a, const std::vector<Index>& in, Index n) 
     g.h = in[2];
     g.w = in[3];
     if constexpr (!std::is_same_v<Geometry, ops::AdaptiveAvgPool2dGeometry>) {
-        g.kh = a.kh;
-        g.kw = a.kw;
-        g.strideH = a.sh;
-        g.strideW = a.sw;
-        g.padH = a.ph;
-        g.padW = a.pw;
+        setWindow(g, a);
         g.ceilMode = a.ceilMode;
     }
     return g;
