@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "kernels/Gemm.h"
 #include "kernels/Im2col.h"
+#include "kernels/Winograd.h"
 
 #include <Eigen/Core>
 
@@ -34,27 +35,57 @@ std::string Conv2dGeometry::problem() const {
 
 namespace {
 
+// Below this many channels in or out, Winograd's 16 small GEMMs per sample
+// lose to one im2col GEMM (a stem convolution from 3 channels, say).
+constexpr Index kWinogradMinChannels = 8;
+
+// How a geometry is computed, and the scratch it needs. Scratch layout:
+// [shared | thread 0 | thread 1 | ...]. im2col: no shared part; per thread
+// a column matrix (colSize) and, with several threads, a dweight partial.
+// Winograd: the transformed weights shared (kernelSize); per thread the
+// transformed input (colSize), the transformed output, a transformed
+// dweight partial and the transforms' row buffers.
 struct Plan {
     kernels::Im2colShape shape;
+    kernels::WinogradShape winogradShape;
     Index ohw, cinG, coutG, kG; // kG = cinG*kh*kw: the GEMM's inner size per group
     bool direct;                // 1x1, stride 1, no padding: the input is its own column matrix
-    Index colSize, perThread;
+    bool winograd;              // 3x3, stride 1, undilated, ungrouped, enough channels
+    Index sharedSize, colSize, outSize, kernelSize, perThread;
     int threads;
 };
 
 Plan makePlan(const Conv2dGeometry& g) {
     Plan p;
     p.shape = {g.cin, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.outH(), g.outW()};
+    p.winogradShape = {g.cin, g.cout, g.h, g.w, g.padH, g.padW, g.outH(), g.outW()};
     p.ohw = p.shape.cols();
     p.cinG = g.cin / g.groups;
     p.coutG = g.cout / g.groups;
     p.kG = p.cinG * g.kh * g.kw;
     p.direct = g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0;
-    p.colSize = p.direct ? 0 : p.shape.rows() * p.ohw;
-    p.perThread = p.colSize + g.weightSize();
+    p.winograd = g.kh == 3 && g.kw == 3 && g.strideH == 1 && g.strideW == 1 && g.dilH == 1 && g.dilW == 1 &&
+                 g.groups == 1 && g.cin >= kWinogradMinChannels && g.cout >= kWinogradMinChannels;
+    if (p.winograd) {
+        const Index tiles = p.winogradShape.tiles();
+        p.kernelSize = kernels::kWinogradPoints * g.cout * g.cin;
+        p.sharedSize = p.kernelSize;
+        p.colSize = kernels::kWinogradPoints * g.cin * tiles;
+        p.outSize = kernels::kWinogradPoints * g.cout * tiles;
+        p.perThread = p.colSize + p.outSize + p.kernelSize + p.winogradShape.rowScratch();
+    } else {
+        p.kernelSize = g.weightSize();
+        p.sharedSize = 0;
+        p.colSize = p.direct ? 0 : p.shape.rows() * p.ohw;
+        p.outSize = 0;
+        p.perThread = p.colSize + p.kernelSize;
+    }
     p.threads = 1;
     return p;
 }
+
+// The smallest scratch that runs on one thread.
+Index oneThreadScratch(const Plan& p) { return p.winograd ? p.sharedSize + p.perThread : p.colSize; }
 
 int maxThreads() {
 #ifdef _OPENMP
@@ -67,11 +98,11 @@ int maxThreads() {
 // Threads the batch can be split over: bounded by the scratch the caller gave,
 // the batch, and a minimum of work per parallel region.
 void chooseThreads(const Conv2dGeometry& g, Plan& p, Index scratchSize) {
-    ML_ASSERT(scratchSize >= p.colSize);
+    ML_ASSERT(scratchSize >= oneThreadScratch(p));
     const double flops = 2.0 * double(g.n) * double(g.cout) * double(p.kG) * double(p.ohw);
     Index t = std::min<Index>(maxThreads(), g.n);
     if (flops < 4.0e6) t = 1;
-    while (t > 1 && t * p.perThread > scratchSize) --t;
+    while (t > 1 && p.sharedSize + t * p.perThread > scratchSize) --t;
     p.threads = int(std::max<Index>(t, 1));
 }
 
@@ -97,17 +128,94 @@ void forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
 
 Index conv2dScratchSize(const Conv2dGeometry& g, int threads) {
     const Plan p = makePlan(g);
-    return threads <= 1 ? p.colSize : Index(threads) * p.perThread;
+    return threads <= 1 ? oneThreadScratch(p) : p.sharedSize + Index(threads) * p.perThread;
 }
+
+namespace {
+
+// Scratch of thread t.
+float* threadScratch(const Plan& p, float* scratch, int t) { return scratch + p.sharedSize + Index(t) * p.perThread; }
+
+void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* bias,
+                     float* y, float* scratch) {
+    const kernels::WinogradShape& ws = p.winogradShape;
+    const Index tiles = ws.tiles();
+    float* u = scratch;
+    kernels::winogradTransformWeights(ws, weight, u);
+    const Index inSize = g.cin * g.h * g.w;
+    const Index outSize = g.cout * p.ohw;
+    forSamples(g, p, [&](int t, Index begin, Index end) {
+        float* v = threadScratch(p, scratch, t);
+        float* m = v + p.colSize;
+        float* rows = m + p.outSize + p.kernelSize;
+        for (Index s = begin; s < end; ++s) {
+            kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
+            for (Index k = 0; k < kernels::kWinogradPoints; ++k) {
+                kernels::gemm(Trans::No, Trans::No, g.cout, tiles, g.cin, u + k * g.cout * g.cin, g.cin,
+                              v + k * g.cin * tiles, tiles, m + k * g.cout * tiles, tiles, false);
+            }
+            kernels::winogradTransformOutput(ws, m, bias, y + s * outSize, rows);
+        }
+    });
+}
+
+void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* dy,
+                      float* dx, float* dweight, float* scratch) {
+    const kernels::WinogradShape& ws = p.winogradShape;
+    const Index tiles = ws.tiles();
+    float* u = scratch;
+    if (dx) kernels::winogradTransformWeights(ws, weight, u);
+    const Index inSize = g.cin * g.h * g.w;
+    const Index dySize = g.cout * p.ohw;
+    forSamples(g, p, [&](int t, Index begin, Index end) {
+        float* v = threadScratch(p, scratch, t);
+        float* dm = v + p.colSize;
+        float* du = dm + p.outSize;
+        float* rows = du + p.kernelSize;
+        if (dweight) std::fill(du, du + p.kernelSize, 0.0f);
+        for (Index s = begin; s < end; ++s) {
+            kernels::winogradTransformOutputGradient(ws, dy + s * dySize, dm, rows);
+            if (dweight) kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
+            for (Index k = 0; k < kernels::kWinogradPoints; ++k) {
+                const float* dmk = dm + k * g.cout * tiles;
+                float* vk = v + k * g.cin * tiles;
+                if (dweight) {
+                    kernels::gemm(Trans::No, Trans::Yes, g.cout, g.cin, tiles, dmk, tiles, vk, tiles,
+                                  du + k * g.cout * g.cin, g.cin, true);
+                }
+                // The transformed input of point k is used up: its buffer takes the input gradient.
+                if (dx) {
+                    kernels::gemm(Trans::Yes, Trans::No, g.cin, tiles, g.cout, u + k * g.cout * g.cin, g.cin, dmk,
+                                  tiles, vk, tiles, false);
+                }
+            }
+            if (dx) kernels::winogradInputGradient(ws, v, dx + s * inSize, rows);
+        }
+    });
+    if (!dweight) return;
+    // Per-thread partials summed in thread order (repeatable), then transformed back once.
+    float* total = threadScratch(p, scratch, 0) + p.colSize + p.outSize;
+    for (int t = 1; t < p.threads; ++t) {
+        const float* part = threadScratch(p, scratch, t) + p.colSize + p.outSize;
+        for (Index i = 0; i < p.kernelSize; ++i) total[i] += part[i];
+    }
+    kernels::winogradWeightGradient(ws, total, dweight);
+}
+
+} // namespace
 
 void conv2dForward(const Conv2dGeometry& g, const float* x, const float* weight, const float* bias, float* y,
                    float* scratch, Index scratchSize) {
     Plan p = makePlan(g);
     chooseThreads(g, p, scratchSize);
+    if (p.winograd) {
+        winogradForward(g, p, x, weight, bias, y, scratch);
+        return;
+    }
     const Index inSize = g.cin * g.h * g.w;
     const Index outSize = g.cout * p.ohw;
     forSamples(g, p, [&](int t, Index begin, Index end) {
-        float* col = scratch + Index(t) * p.perThread;
+        float* col = threadScratch(p, scratch, t);
         for (Index s = begin; s < end; ++s) {
             const float* xs = x + s * inSize;
             float* ys = y + s * outSize;
@@ -142,9 +250,13 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
     }
     if (!dx && !dweight) return;
     chooseThreads(g, p, scratchSize);
+    if (p.winograd) {
+        winogradBackward(g, p, x, weight, dy, dx, dweight, scratch);
+        return;
+    }
     const Index wSize = g.weightSize();
     forSamples(g, p, [&](int t, Index begin, Index end) {
-        float* col = scratch + Index(t) * p.perThread;
+        float* col = threadScratch(p, scratch, t);
         // With several threads each sums its samples' dweight privately; the
         // partials are added in thread order below, so results are repeatable.
         float* dw = dweight;
@@ -180,7 +292,7 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
     });
     if (dweight && p.threads > 1) {
         for (int t = 0; t < p.threads; ++t) {
-            const float* part = scratch + Index(t) * p.perThread + p.colSize;
+            const float* part = threadScratch(p, scratch, t) + p.colSize;
             for (Index i = 0; i < wSize; ++i) dweight[i] += part[i];
         }
     }

@@ -416,6 +416,13 @@ void TestOpsDense::conv2dGradients_data() {
     QTest::newRow("1x1 stride 2") << Conv2dGeometry{2, 3, 5, 5, 2, 1, 1, 2, 2, 0, 0, 1, 1, 1} << true;
     QTest::newRow("kernel larger than input, padded") << Conv2dGeometry{1, 1, 2, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1}
                                                       << true;
+    // 3x3 stride 1 with 8+ channels in and out runs Winograd F(2x2, 3x3):
+    // odd and even sizes (cut tiles at the edge), no/one/two padding.
+    QTest::newRow("winograd pad 1") << Conv2dGeometry{2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    QTest::newRow("winograd odd sizes") << Conv2dGeometry{2, 8, 5, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    QTest::newRow("winograd no padding") << Conv2dGeometry{1, 9, 6, 5, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1} << false;
+    QTest::newRow("winograd pad (2, 0)") << Conv2dGeometry{1, 8, 3, 4, 8, 3, 3, 1, 1, 2, 0, 1, 1, 1} << true;
+    QTest::newRow("winograd 1x1 input") << Conv2dGeometry{2, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
 }
 
 void TestOpsDense::conv2dGradients() {
