@@ -443,7 +443,46 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
     return outputs;
 }
 
+// A ReLU whose input only it reads, made by a Linear, Conv2d or BatchNorm
+// under the same guard, becomes part of that step: BatchNorm writes
+// max(0, y) in its own pass and masks the gradient inside its backward
+// passes; Linear and Conv2d apply it in place. That saves the ReLU's memory
+// passes and its input's buffer (PyTorch's fused conv-bn-relu does the same).
+void Plan::foldReLUs() {
+    std::vector<int> readers(m_values.size(), 0);
+    for (const Step& s : m_steps)
+        for (int v : s.in) ++readers[static_cast<size_t>(v)];
+    for (const OutputPort& o : m_outputs) {
+        if (o.value >= 0) ++readers[static_cast<size_t>(o.value)];
+        for (int v : o.choices) ++readers[static_cast<size_t>(v)];
+    }
+    std::vector<int> producer(m_values.size(), -1);
+    std::vector<bool> folded(m_steps.size(), false);
+    for (size_t i = 0; i < m_steps.size(); ++i) {
+        Step& relu = m_steps[i];
+        const int x = relu.in.front();
+        const int p = producer[static_cast<size_t>(x)];
+        producer[static_cast<size_t>(relu.out)] = static_cast<int>(i);
+        if (relu.kind != StepKind::ReLU || p < 0 || readers[static_cast<size_t>(x)] != 1) continue;
+        Step& op = m_steps[static_cast<size_t>(p)];
+        const bool foldable = op.kind == StepKind::Linear || op.kind == StepKind::Conv2d || op.kind == StepKind::BatchNorm;
+        if (!foldable || op.reluAfter || op.guardInput != relu.guardInput || op.guardValue != relu.guardValue) continue;
+        op.reluAfter = true;
+        op.out = relu.out;
+        producer[static_cast<size_t>(relu.out)] = p;
+        m_values[static_cast<size_t>(x)].foldedAway = true;
+        m_values[static_cast<size_t>(x)].needsGrad = false;
+        folded[i] = true;
+    }
+    std::vector<Step> kept;
+    kept.reserve(m_steps.size());
+    for (size_t i = 0; i < m_steps.size(); ++i)
+        if (!folded[i]) kept.push_back(std::move(m_steps[i]));
+    m_steps = std::move(kept);
+}
+
 void Plan::finishCompile() {
+    foldReLUs();
     size_t widest = 0;
     for (const Step& s : m_steps) widest = std::max(widest, s.concatSizes.size());
     m_concatGeometry.sizes.reserve(widest);
@@ -452,6 +491,7 @@ void Plan::finishCompile() {
     Index offset = 0;
     for (Value& v : m_values) {
         v.offset = offset;
+        if (v.foldedAway) continue;
         if (__builtin_add_overflow(offset, capacity(v), &offset) || offset > kMaxArenaFloats)
             throw Error(m_doc.model + ": a batch of " + std::to_string(m_maxBatch) + " needs more than " +
                         std::to_string(kMaxArenaFloats / (Index(1) << 28)) + " GiB of activations; use a smaller batch");
@@ -642,7 +682,7 @@ std::string Plan::profileReport() const {
                                   "Copy", "Dropout", "Add", "Concat"};
     std::map<std::string, std::pair<double, double>> byKind;
     for (size_t i = 0; i < m_steps.size() && i < m_forwardSeconds.size(); ++i) {
-        auto& k = byKind[names[static_cast<int>(m_steps[i].kind)]];
+        auto& k = byKind[names[static_cast<int>(m_steps[i].kind)] + std::string(m_steps[i].reluAfter ? "+ReLU" : "")];
         k.first += m_forwardSeconds[i];
         k.second += m_backwardSeconds[i];
     }
@@ -698,13 +738,16 @@ void Plan::runForward(const Step& s) {
     case StepKind::Linear:
         ops::linearForward({product(dims, 0, dims.size() - 1, m_n), dims.back(), a.out}, data(x),
                            param(s.weight), param(s.bias), y);
+        if (s.reluAfter) ops::reluForward(y, y, rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample);
         break;
     case StepKind::Conv2d:
         ops::conv2dForward(convGeometry(a, dims, m_n), data(x), param(s.weight), param(s.bias), y, m_scratch.data(),
                            static_cast<Index>(m_scratch.size()));
+        if (s.reluAfter) ops::reluForward(y, y, rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample);
         break;
     case StepKind::BatchNorm: {
-        const ops::BatchNormParams p = batchNormParams(a, m_training);
+        ops::BatchNormParams p = batchNormParams(a, m_training);
+        p.reluAfter = s.reluAfter;
         ops::batchNormForward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, p, data(x), param(s.weight),
                               param(s.bias), param(s.runningMean), param(s.runningVar), y,
                               m_saved.data() + s.savedOffset);
@@ -758,7 +801,10 @@ void Plan::runBackward(const Step& s) {
     const int x = s.in.front();
     const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
     const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
-    const float* dy = grad(s.out);
+    float* dy = grad(s.out);
+    // A ReLU folded into a Linear or Conv2d: its backward, in place on the gradient.
+    if (s.reluAfter && s.kind != StepKind::BatchNorm)
+        ops::reluMaskGradient(data(s.out), dy, rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample);
     auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].gradOffset >= 0 ? grad(v) : nullptr; };
     float* dx = gradIn(x);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
@@ -772,11 +818,13 @@ void Plan::runBackward(const Step& s) {
         ops::conv2dBackward(convGeometry(a, dims, m_n), data(x), param(s.weight), dy, dx, s.weightGrad, s.biasGrad,
                             m_scratch.data(), static_cast<Index>(m_scratch.size()));
         break;
-    case StepKind::BatchNorm:
-        ops::batchNormBackward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, batchNormParams(a, m_training),
-                               data(x), param(s.weight), m_saved.data() + s.savedOffset, dy, dx, s.weightGrad,
-                               s.biasGrad);
+    case StepKind::BatchNorm: {
+        ops::BatchNormParams p = batchNormParams(a, m_training);
+        p.reluAfter = s.reluAfter;
+        ops::batchNormBackward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, p, data(x), param(s.weight),
+                               m_saved.data() + s.savedOffset, dy, dx, s.weightGrad, s.biasGrad, data(s.out));
         break;
+    }
     case StepKind::LayerNorm:
         ops::layerNormBackward(layerNormGeometry(a, dims, m_n), data(x), param(s.weight),
                                m_saved.data() + s.savedOffset, dy, dx, s.weightGrad, s.biasGrad);

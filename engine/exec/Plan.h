@@ -112,6 +112,7 @@ private:
         Index offset = 0;        // into m_data
         Index gradOffset = -1;   // into m_grad; -1: no gradient (a model input)
         bool needsGrad = true;
+        bool foldedAway = false; // written by no step (its ReLU was folded into its producer): no memory
     };
     struct Step {
         StepKind kind;
@@ -127,6 +128,7 @@ private:
         Index savedOffset = 0;       // into m_saved (floats) / m_argmax (ints)
         int guardInput = -1;         // run only when m_indexValues[guardInput] == guardValue
         Index guardValue = 0;
+        bool reluAfter = false;      // the ReLU that alone read our output is folded in: out is its output
     };
     // What a compiled port holds: a value, an index input, or (after a
     // runtime select whose items differ in shape) one value per index.
@@ -181,6 +183,7 @@ private:
     Ref compileLayer(InstanceId id, const Ref& input, const std::string& chain, int guardInput, Index guardValue);
     int fixedValue(const Ref& r, const std::string& where) const; // throws for index/varying refs
     int addStep(Step step, const TensorType& outType);
+    void foldReLUs();
     void finishCompile();
     TensorType typeOf(int value) const;
 

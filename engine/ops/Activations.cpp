@@ -43,6 +43,13 @@ void reluBackward(const float* y, const float* dy, float* dx, Index n) {
     });
 }
 
+void reluMaskGradient(const float* y, float* dy, Index n) {
+    forChunks(n, [&](Index b, Index e) {
+        Array g(dy + b, e - b);
+        g = (ConstArray(y + b, e - b) > 0.0f).select(g, 0.0f);
+    });
+}
+
 void leakyReluForward(const float* x, float* y, Index n, LeakyReluParams params) {
     const ConstArray xs(x, n);
     Array(y, n) = (xs > 0.0f).select(xs, xs * params.negativeSlope);

@@ -13,6 +13,9 @@ namespace ml::ops {
 void reluForward(const float* x, float* y, Index n);
 // dx += (y > 0) ? dy : 0   (PyTorch's threshold_backward on the output)
 void reluBackward(const float* y, const float* dy, float* dx, Index n);
+// dy = (y > 0) ? dy : 0 in place: the backward of a ReLU folded into the op
+// before it, whose output y it overwrote (y may alias x in reluForward).
+void reluMaskGradient(const float* y, float* dy, Index n);
 
 struct LeakyReluParams {
     float negativeSlope = 0.01f;

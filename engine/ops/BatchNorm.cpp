@@ -2,6 +2,8 @@
 
 #include "core/Error.h"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -10,6 +12,8 @@
 namespace ml::ops {
 
 namespace {
+
+using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
 // Below this many elements a parallel region costs more than it saves.
 constexpr Index kParallelElements = Index(1) << 16;
@@ -29,15 +33,10 @@ void channelMoments(const BatchNormGeometry& g, const float* x, Index c, double&
     const float shift = x[c * g.s];
     double sum = 0.0, sumSq = 0.0;
     for (Index i = 0; i < g.n; ++i) {
-        const float* row = x + (i * g.c + c) * g.s;
-        float rowSum = 0.0f, rowSq = 0.0f;
-        for (Index k = 0; k < g.s; ++k) {
-            const float d = row[k] - shift;
-            rowSum += d;
-            rowSq += d * d;
-        }
-        sum += rowSum;
-        sumSq += rowSq;
+        // Eigen's reductions are vectorized (a plain float loop is not: no reassociation).
+        const auto d = ConstArray(x + (i * g.c + c) * g.s, g.s) - shift;
+        sum += d.sum();
+        sumSq += d.square().sum();
     }
     const double m = double(g.n * g.s);
     mean = shift + sum / m;
@@ -120,13 +119,53 @@ void batchNormForward(const BatchNormGeometry& g, const BatchNormParams& p, cons
             const float alpha = alphaOf(c), beta = betaOf(c);
             const float* xr = x + (i * g.c + c) * g.s;
             float* yr = y + (i * g.c + c) * g.s;
-            for (Index k = 0; k < g.s; ++k) yr[k] = xr[k] * alpha + beta;
+            if (p.reluAfter)
+                for (Index k = 0; k < g.s; ++k) yr[k] = std::max(xr[k] * alpha + beta, 0.0f);
+            else
+                for (Index k = 0; k < g.s; ++k) yr[k] = xr[k] * alpha + beta;
         }
     }
 }
 
+namespace {
+
+// The gradient reaching the normalization: dy itself, or with a folded ReLU
+// dy where its output was positive.
+struct MaskedGradient {
+    const float* dy;
+    const float* y; // forward's output
+    // Both loads unconditional, so the compiler can blend instead of branch.
+    float operator[](Index k) const {
+        const float g = dy[k];
+        return y[k] > 0.0f ? g : 0.0f;
+    }
+    MaskedGradient operator+(Index offset) const { return {dy + offset, y + offset}; }
+};
+
+template <typename Grad>
+void batchNormBackwardImpl(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
+                           const float* saved, const Grad& dy, float* dx, float* dweight, float* dbias);
+
+} // namespace
+
 void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
-                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias) {
+                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias,
+                       const float* y) {
+    ML_ASSERT(!p.reluAfter || y);
+    // Two instantiations: the plain one keeps its loops free of the mask.
+    if (p.reluAfter)
+        batchNormBackwardImpl(g, p, x, weight, saved, MaskedGradient{dy, y}, dx, dweight, dbias);
+    else
+        batchNormBackwardImpl(g, p, x, weight, saved, dy, dx, dweight, dbias);
+}
+
+namespace {
+
+// Grad is const float* or MaskedGradient: dy[k] reads the incoming gradient.
+template <typename Grad>
+void batchNormBackwardImpl(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
+                           const float* saved, const Grad& dy, float* dx, float* dweight, float* dbias) {
+
     const float* mean = saved;
     const float* invstd = saved + g.c;
     const Index m = g.n * g.s;
@@ -142,7 +181,7 @@ void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, con
             std::fill(sumDy, sumDy + 2 * g.c, 0.0);
             for (Index i = 0; i < g.n; ++i) {
                 const float* xr = x + i * g.c;
-                const float* dyr = dy + i * g.c;
+                const auto dyr = dy + i * g.c;
                 for (Index c = 0; c < g.c; ++c) {
                     sumDy[c] += dyr[c];
                     sumDyXhat[c] += double(dyr[c]) * double((xr[c] - mean[c]) * invstd[c]);
@@ -153,12 +192,17 @@ void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, con
             for (Index c = 0; c < g.c; ++c) {
                 double sd = 0.0, sdx = 0.0;
                 for (Index i = 0; i < g.n; ++i) {
-                    const float* xr = x + (i * g.c + c) * g.s;
-                    const float* dyr = dy + (i * g.c + c) * g.s;
+                    const Index offset = (i * g.c + c) * g.s;
+                    const float* xr = x + offset;
+                    const auto dyr = dy + offset;
+                    const float mc = mean[c];
                     float rowDy = 0.0f, rowDyX = 0.0f;
+                    // simd reduction: vectorized (reassociated) sums, the mask a blend.
+#pragma omp simd reduction(+ : rowDy, rowDyX)
                     for (Index k = 0; k < g.s; ++k) {
-                        rowDy += dyr[k];
-                        rowDyX += dyr[k] * (xr[k] - mean[c]);
+                        const float d = dyr[k];
+                        rowDy += d;
+                        rowDyX += d * (xr[k] - mc);
                     }
                     sd += rowDy;
                     sdx += rowDyX;
@@ -178,19 +222,25 @@ void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, con
     for (Index i = 0; i < g.n; ++i) {
         for (Index c = 0; c < g.c; ++c) {
             const float scale = invstd[c] * (weight ? weight[c] : 1.0f);
-            const float* dyr = dy + (i * g.c + c) * g.s;
-            float* dxr = dx + (i * g.c + c) * g.s;
+            const Index offset = (i * g.c + c) * g.s;
+            const auto dyr = dy + offset;
+            float* dxr = dx + offset;
             if (batchStats) {
                 // dx = w*invstd * (dy - mean(dy) - xhat * mean(dy*xhat))
                 const float meanDy = float(sumDy[c] / double(m));
                 const float k = float(sumDyXhat[c] / double(m)) * invstd[c];
-                const float* xr = x + (i * g.c + c) * g.s;
-                for (Index s = 0; s < g.s; ++s) dxr[s] += scale * (dyr[s] - meanDy - (xr[s] - mean[c]) * k);
+                const float* xr = x + offset;
+                const float mc = mean[c];
+#pragma omp simd
+                for (Index s = 0; s < g.s; ++s) dxr[s] += scale * (dyr[s] - meanDy - (xr[s] - mc) * k);
             } else {
+#pragma omp simd
                 for (Index s = 0; s < g.s; ++s) dxr[s] += scale * dyr[s];
             }
         }
     }
 }
+
+} // namespace
 
 } // namespace ml::ops

@@ -23,6 +23,7 @@ struct BatchNormParams {
     float momentum = 0.1f;
     bool training = true;
     bool trackRunningStats = true; // false: no running buffers, batch stats always
+    bool reluAfter = false;        // a following ReLU folded in: y = max(0, batchnorm(x))
 
     bool usesBatchStats() const { return training || !trackRunningStats; }
 };
@@ -39,10 +40,13 @@ inline Index batchNormSavedSize(const BatchNormGeometry& g) { return 2 * g.c; }
 void batchNormForward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
                       const float* bias, float* runningMean, float* runningVar, float* y, float* saved);
 
-// requires: the same g, p, x, weight and the saved buffer of forward; dy [n, c, s].
+// requires: the same g, p, x, weight and the saved buffer of forward; dy [n, c, s];
+//           with p.reluAfter, y is forward's output (dy is then the ReLU's
+//           output gradient, masked where y <= 0 as the ReLU's backward would).
 // ensures:  dx += (batch-stat or affine-only) input gradient; dweight +=
 //           sum(dy * xhat); dbias += sum(dy) per channel. Nulls are skipped.
 void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
-                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias);
+                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias,
+                       const float* y = nullptr);
 
 } // namespace ml::ops

@@ -1,0 +1,135 @@
+// A ReLU that alone reads a Linear's, Conv2d's or BatchNorm's output is
+// folded into that step (Plan::foldReLUs). The folded plan must compute what
+// the unfolded one does: the same output, parameter gradients and running
+// statistics. Unfolded here means the ReLU's input is also a model output,
+// which keeps the two steps apart.
+#include "exec/Plan.h"
+#include "io/ModelJson.h"
+
+#include <QTest>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace ml; // ml::Json is nlohmann::ordered_json
+
+namespace {
+
+// One block: h = layer(x); r = relu(h) (a module call or the functional op);
+// outputs r, and h too when keepApart.
+std::string modelText(const Json& layer, const std::vector<Index>& shape, bool functional, bool keepApart) {
+    Json children = {{"layer", layer}};
+    Json relu = {{"id", "r"}, {"in", {"h"}}};
+    if (functional) {
+        relu["op"] = "relu";
+    } else {
+        children["act"] = {{"type", "ReLU"}};
+        relu["call"] = "act";
+    }
+    Json outputs = Json::array({{{"name", "r"}, {"from", "r"}}});
+    if (keepApart) outputs.push_back({{"name", "h"}, {"from", "h"}});
+    const Json doc = {
+        {"format", "modulelab-model"},
+        {"version", 1},
+        {"model", "Net"},
+        {"definitions",
+         {{"Net",
+           {{"kind", "block"},
+            {"inputs", {{{"name", "x"}, {"shape", shape}}}},
+            {"children", children},
+            {"nodes", {{{"id", "h"}, {"call", "layer"}, {"in", {"x"}}}, relu}},
+            {"outputs", outputs}}}}}};
+    return doc.dump();
+}
+
+std::vector<float> randomValues(Index n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = normal(rng);
+    return v;
+}
+
+struct Run {
+    int steps;
+    std::vector<float> output;
+    std::vector<StoredTensor> state; // values (running stats) and grads after one step
+};
+
+Run trainStep(const std::string& text, Index batch) {
+    const ModelDocument doc = io::parseModel(text);
+    const Analysis a = analyze(doc);
+    if (!a.ok()) qFatal("test model does not analyze");
+    ParameterStore store(a.tree);
+    store.initialize(a.tree, 7);
+    Plan plan(doc, a, store, batch);
+    const Index width = [&] {
+        Index w = 1;
+        for (Index d : plan.inputShape(0)) w *= d;
+        return w;
+    }();
+    plan.setInput(0, randomValues(batch * width, 1).data(), batch);
+    plan.zeroGrad();
+    plan.forward(batch);
+    const Index outSize = batch * plan.outputWidth(0);
+    const std::vector<float> dy = randomValues(outSize, 2);
+    std::copy(dy.begin(), dy.end(), plan.outputGrad(0));
+    plan.backward();
+    return {plan.stepCount(), std::vector<float>(plan.output(0), plan.output(0) + outSize), store.tensors()};
+}
+
+void expectClose(const char* what, const std::vector<float>& actual, const std::vector<float>& expected) {
+    QCOMPARE(actual.size(), expected.size());
+    for (size_t i = 0; i < actual.size(); ++i) {
+        if (std::abs(actual[i] - expected[i]) > 1e-5f * (1.0f + std::abs(expected[i])))
+            QFAIL(qPrintable(QString("%1[%2]: %3, expected %4").arg(what).arg(i).arg(actual[i]).arg(expected[i])));
+    }
+}
+
+} // namespace
+
+class TestPlanFusion : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void foldedMatchesUnfolded_data() {
+        QTest::addColumn<QString>("layer");
+        QTest::addColumn<QList<qint64>>("shape");
+        QTest::addColumn<bool>("functional");
+        const QString linear = "{\"type\": \"Linear\", \"args\": {\"in_features\": 6, \"out_features\": 5}}";
+        // 8 channels in and out: the Winograd path.
+        const QString conv = "{\"type\": \"Conv2d\", \"args\": {\"in_channels\": 8, \"out_channels\": 8, "
+                             "\"kernel_size\": 3, \"padding\": 1}}";
+        const QString bn2d = "{\"type\": \"BatchNorm2d\", \"args\": {\"num_features\": 3}}";
+        const QString bn1d = "{\"type\": \"BatchNorm1d\", \"args\": {\"num_features\": 5}}";
+        QTest::newRow("Linear + ReLU module") << linear << QList<qint64>{6} << false;
+        QTest::newRow("Linear + relu op") << linear << QList<qint64>{6} << true;
+        QTest::newRow("Conv2d + ReLU") << conv << QList<qint64>{8, 5, 6} << false;
+        QTest::newRow("BatchNorm2d + ReLU") << bn2d << QList<qint64>{3, 4, 5} << false;
+        QTest::newRow("BatchNorm1d + relu op") << bn1d << QList<qint64>{5} << true;
+    }
+
+    void foldedMatchesUnfolded() {
+        QFETCH(QString, layer);
+        QFETCH(QList<qint64>, shape);
+        QFETCH(bool, functional);
+        const Json layerJson = Json::parse(layer.toStdString());
+        const std::vector<Index> dims(shape.begin(), shape.end());
+        const Run folded = trainStep(modelText(layerJson, dims, functional, false), 4);
+        const Run apart = trainStep(modelText(layerJson, dims, functional, true), 4);
+        QCOMPARE(folded.steps, 1);
+        QCOMPARE(apart.steps, 2);
+        expectClose("output", folded.output, apart.output);
+        QCOMPARE(folded.state.size(), apart.state.size());
+        for (size_t t = 0; t < folded.state.size(); ++t) {
+            const std::string name = folded.state[t].name;
+            expectClose((name + " value").c_str(), folded.state[t].value, apart.state[t].value);
+            expectClose((name + " grad").c_str(), folded.state[t].grad, apart.state[t].grad);
+        }
+        // Some outputs are clipped, so the mask mattered.
+        QVERIFY(std::count(folded.output.begin(), folded.output.end(), 0.0f) > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPlanFusion)
+#include "tst_plan_fusion.moc"
