@@ -13,8 +13,9 @@ enum class Trans { No, Yes };
 // requires: A is stored [m,k] (Trans::No) or [k,m] (Trans::Yes) with row
 //           stride lda, likewise B [k,n] or [n,k] with ldb; C [m,n] with ldc;
 //           C does not alias A or B.
-// ensures:  Eigen may use its own OpenMP threads unless called from inside
-//           a parallel region (it does not nest).
+// ensures:  outside a parallel region, a large product is split into
+//           independent slabs over the OpenMP threads; inside one, or when
+//           small, it runs on the calling thread.
 void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
           Index ldb, float* c, Index ldc, bool accumulate);
 
