@@ -8,11 +8,15 @@
 #include "train/Trainer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <pthread.h>
+#include <sched.h>
+#include <thread>
 #include <unistd.h>
 
 namespace ml::cli {
@@ -254,14 +258,60 @@ int benchSgemm(const Args& args, Index size) {
     return kOk;
 }
 
+// How far apart the first two CPUs the process may run on are: the round
+// trip of a cache line between two threads pinned to them. On a virtual
+// machine the host may place two vCPUs on one die (tens of ns) or far apart
+// (hundreds), and every 2-thread number depends on which.
+int benchCoreLatency(const Args& args) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) throw Error("bench --core-latency: cannot read the CPU affinity");
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c)
+        if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    if (cpus.size() < 2) throw Error("bench --core-latency needs two CPUs; this process may use one");
+    auto pin = [](int cpu) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    };
+    const long rounds = static_cast<long>(args.integer("steps", 200000, 1000, 100'000'000));
+    alignas(64) std::atomic<int> turn{0};
+    std::thread echo([&] {
+        pin(cpus[1]);
+        for (long i = 0; i < rounds; ++i) {
+            while (turn.load(std::memory_order_acquire) != 1) {}
+            turn.store(0, std::memory_order_release);
+        }
+    });
+    pin(cpus[0]);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long i = 0; i < rounds; ++i) {
+        turn.store(1, std::memory_order_release);
+        while (turn.load(std::memory_order_acquire) != 0) {}
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    echo.join();
+    const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / double(rounds);
+    const Json j = {{"core_latency_ns", ns}, {"cpus", cpus}};
+    std::cout << (args.flag("json") ? j.dump()
+                                    : "cache-line round trip between CPU " + std::to_string(cpus[0]) + " and CPU " +
+                                          std::to_string(cpus[1]) + ": " + fixed(ns, 0) + " ns")
+              << "\n";
+    return kOk;
+}
+
 } // namespace
 
 int runBench(const std::vector<std::string>& argv) {
-    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr", "sgemm"}, {"json", "profile"});
+    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr", "sgemm"},
+                    {"json", "profile", "core-latency"});
     if (const auto size = args.value("sgemm")) {
         setComputeThreads(static_cast<int>(args.integer("threads", 1, 0, 256)));
         return benchSgemm(args, args.integer("sgemm", 1024, 1, 16384));
     }
+    if (args.flag("core-latency")) return benchCoreLatency(args);
     if (args.positionals().size() != 1) throw UsageError("bench needs exactly one model file (or --sgemm N)");
     const ModelDocument doc = io::readModelFile(args.positionals().front());
     TrainingConfig config = readTrainingConfig(doc.training);

@@ -34,6 +34,9 @@ Commands:
                               --profile: time per op kind on stderr
   bench --sgemm N [--threads T] [--json]
                               the machine's float matrix product speed, for reference
+  bench --core-latency [--json]
+                              cache-line round trip between the first two CPUs
+                              (how far apart they are: 2-thread speed depends on it)
 
 Options for validate and summary:
   --max-parameters N          refuse models with more parameters (default 1000000000)

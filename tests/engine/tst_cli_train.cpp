@@ -5,6 +5,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -137,6 +138,16 @@ private Q_SLOTS:
         QVERIFY(j["steps_per_sec"].get<double>() > 0);
         QCOMPARE(j["forward_passes_per_step"].get<int>(), 1); // the three heads jointly: the trunk runs once
         QCOMPARE(j["parameters"].get<int>(), 91);
+    }
+
+    void benchMeasuresCoreLatency() {
+        if (QThread::idealThreadCount() < 2) QSKIP("needs two CPUs");
+        const Run r = cli({"bench", "--core-latency", "--steps", "2000", "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+        QVERIFY(j["core_latency_ns"].get<double>() > 0);
+        QCOMPARE(j["cpus"].size(), size_t(2));
+        QVERIFY(j["cpus"][0] != j["cpus"][1]);
     }
 
     void trainRefusesBadOptions() {

@@ -47,6 +47,11 @@ MODELS = {
 SGEMM_GOAL = 0.60  # the ResNet-block model's share of SGEMM GFLOP/s the issue asks for
 
 
+# A cache-line round trip between the two CPUs above this means the host put
+# them far apart (measured on this project's VM: ~55-70 ns close, 330-360 far).
+FAR_APART_NS = 150
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
@@ -304,7 +309,7 @@ def table(results, torch_ok):
 def detail_table(results):
     """Spread of the step times: median [p10, p90] in ms, medians over repeats."""
     rows = [["model", "threads", "ModuleLab ms/step median [p10, p90]", "PyTorch ms/step median [p10, p90]",
-             "steps timed ML / PT", "repeats"], ["---"] * 6]
+             "steps timed ML / PT", "repeats", "CPU round trip ns"], ["---"] * 7]
 
     def cell(side):
         if not side:
@@ -317,7 +322,10 @@ def detail_table(results):
         ml, pt = r.get("modulelab"), r.get("pytorch")
         steps = "%s / %s" % (ml.get("steps", "-") if ml else "-", pt.get("steps", "-") if pt else "-")
         reps = max((ml or {}).get("repeats", 0), (pt or {}).get("repeats", 0))
-        rows.append([r["model"], str(r["threads"]), cell(ml), cell(pt), steps, str(reps)])
+        lat = r.get("core_latency_ns") or []
+        lat_cell = "-" if not lat else ("%.0f" % min(lat) if max(lat) - min(lat) < 20 else
+                                        "%.0f-%.0f" % (min(lat), max(lat)))
+        rows.append([r["model"], str(r["threads"]), cell(ml), cell(pt), steps, str(reps), lat_cell])
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
@@ -403,7 +411,13 @@ def main(argv=None):
         log("[%s, %d thread(s)]" % (key, t))
         steps, warmup, err = bench.ml_plan(key, t)
         ml_runs, pt_runs, ml_err, pt_err = [], [], err, None
+        latencies = []
         for rep in range(a.repeats):
+            if t >= 2:
+                # How far apart the two CPUs are right now (a VM's host may move them).
+                probe_lat, _ = run_json([cli, "bench", "--core-latency", "--json"], 60)
+                if probe_lat:
+                    latencies.append(probe_lat["core_latency_ns"])
             # Alternate who goes first so a change in load hits both alike.
             turns = ("ml", "pt") if rep % 2 == 0 else ("pt", "ml")
             for who in turns:
@@ -427,6 +441,11 @@ def main(argv=None):
                         log("  PyTorch    failed: %s" % e)
         agg = aggregate(key, ml_runs, pt_runs)
         agg["threads"] = t
+        agg["core_latency_ns"] = latencies
+        if latencies and max(latencies) > FAR_APART_NS:
+            notes.append("%s, %d threads: the two CPUs were far apart for part of the row (cache-line round trip up "
+                         "to %.0f ns; close is under %d): two threads gain less then, for both frameworks."
+                         % (key, t, max(latencies), FAR_APART_NS))
         if not ml_runs:
             agg["modulelab_error"] = "failed"
             notes.append("%s, %d thread(s): ModuleLab failed: %s" % (key, t, ml_err))
