@@ -64,8 +64,12 @@ Plan makePlan(const Conv2dGeometry& g) {
     p.coutG = g.cout / g.groups;
     p.kG = p.cinG * g.kh * g.kw;
     p.direct = g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0;
+    // Profitable when the 16 multiplications per 2x2 tile clearly undercut
+    // direct's 9 per output: even sizes give 16/36, but a 1x1 output pays
+    // 16 for 9 and a 3x3 one 64 for 81 (cut tiles at the edge).
     p.winograd = g.kh == 3 && g.kw == 3 && g.strideH == 1 && g.strideW == 1 && g.dilH == 1 && g.dilW == 1 &&
-                 g.groups == 1 && g.cin >= kWinogradMinChannels && g.cout >= kWinogradMinChannels;
+                 g.groups == 1 && g.cin >= kWinogradMinChannels && g.cout >= kWinogradMinChannels &&
+                 10 * kernels::kWinogradPoints * p.winogradShape.tiles() <= 6 * 9 * p.ohw;
     if (p.winograd) {
         const Index tiles = p.winogradShape.tiles();
         p.kernelSize = kernels::kWinogradPoints * g.cout * g.cin;
@@ -125,6 +129,8 @@ void forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
 }
 
 } // namespace
+
+bool conv2dUsesWinograd(const Conv2dGeometry& g) { return makePlan(g).winograd; }
 
 Index conv2dScratchSize(const Conv2dGeometry& g, int threads) {
     const Plan p = makePlan(g);

@@ -1,7 +1,8 @@
 #pragma once
 // nn.Conv2d (NCHW), as PyTorch 1.13: stride, padding, dilation per axis,
 // groups, optional bias; weight [cout, cin/groups, kh, kw]. Lowered per
-// sample to im2col + GEMM. The column matrix lives in a scratch buffer the
+// sample to im2col + GEMM, or to Winograd F(2x2, 3x3) transforms and 16
+// GEMMs. The transformed data lives in a scratch buffer the
 // caller provides (conv2dScratchSize); with scratch for T threads the batch
 // is split over up to T OpenMP threads, otherwise Eigen threads each GEMM.
 #include "core/Tensor.h"
@@ -26,6 +27,11 @@ struct Conv2dGeometry {
     // Empty when valid, else a sentence saying what is wrong (for diagnostics).
     std::string problem() const;
 };
+
+// Whether forward and backward run as Winograd F(2x2, 3x3) (3x3, stride 1,
+// undilated, ungrouped, 8+ channels in and out, outputs large enough for
+// whole tiles to pay) rather than im2col + GEMM.
+bool conv2dUsesWinograd(const Conv2dGeometry& g);
 
 // Floats of scratch that forward and backward need when they may use up to
 // `threads` threads (one im2col matrix, plus a dweight partial sum, each).

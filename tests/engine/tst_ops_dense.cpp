@@ -190,6 +190,7 @@ private Q_SLOTS:
     void conv2dScratchSize();
     void conv2dGradients_data();
     void conv2dGradients();
+    void conv2dThreadedMatchesReference_data();
     void conv2dThreadedMatchesReference();
 
     void batchNormTrainForward();
@@ -419,10 +420,11 @@ void TestOpsDense::conv2dGradients_data() {
     // 3x3 stride 1 with 8+ channels in and out runs Winograd F(2x2, 3x3):
     // odd and even sizes (cut tiles at the edge), no/one/two padding.
     QTest::newRow("winograd pad 1") << Conv2dGeometry{2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
-    QTest::newRow("winograd odd sizes") << Conv2dGeometry{2, 8, 5, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    QTest::newRow("winograd odd sizes") << Conv2dGeometry{2, 8, 7, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
     QTest::newRow("winograd no padding") << Conv2dGeometry{1, 9, 6, 5, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1} << false;
     QTest::newRow("winograd pad (2, 0)") << Conv2dGeometry{1, 8, 3, 4, 8, 3, 3, 1, 1, 2, 0, 1, 1, 1} << true;
-    QTest::newRow("winograd 1x1 input") << Conv2dGeometry{2, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    QTest::newRow("winograd 2x2 input") << Conv2dGeometry{2, 8, 2, 2, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    QTest::newRow("1x1 output, 8 channels") << Conv2dGeometry{2, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
 }
 
 void TestOpsDense::conv2dGradients() {
@@ -430,6 +432,8 @@ void TestOpsDense::conv2dGradients() {
     QFETCH(bool, hasBias);
     const Conv2dGeometry& g = geometry;
     QVERIFY2(g.problem().empty(), g.problem().c_str());
+    // The rows named so take the Winograd path; the others im2col.
+    QCOMPARE(ml::ops::conv2dUsesWinograd(g), QByteArray(QTest::currentDataTag()).startsWith("winograd"));
     Floats x = gradcheck::randomVector(g.n * g.cin * g.h * g.w, 11);
     Floats w = gradcheck::randomVector(g.weightSize(), 12);
     Floats b = gradcheck::randomVector(g.cout, 13);
@@ -451,13 +455,21 @@ void TestOpsDense::conv2dGradients() {
     CHECK_GRADIENTS(ops, fwd, bwd);
 }
 
+void TestOpsDense::conv2dThreadedMatchesReference_data() {
+    QTest::addColumn<Conv2dGeometry>("geometry");
+    QTest::newRow("winograd") << Conv2dGeometry{4, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    QTest::newRow("im2col, stride 2") << Conv2dGeometry{4, 16, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1};
+}
+
 void TestOpsDense::conv2dThreadedMatchesReference() {
     // Large enough for the batch to be split over threads, with scratch for two.
+    QFETCH(Conv2dGeometry, geometry);
+    const Conv2dGeometry& g = geometry;
+    QCOMPARE(ml::ops::conv2dUsesWinograd(g), QByteArray(QTest::currentDataTag()) == "winograd");
 #ifdef _OPENMP
     const int savedThreads = omp_get_max_threads();
     omp_set_num_threads(2);
 #endif
-    const Conv2dGeometry g{4, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1};
     const Floats x = gradcheck::randomVector(g.n * g.cin * g.h * g.w, 21);
     const Floats w = gradcheck::randomVector(g.weightSize(), 22);
     const Floats b = gradcheck::randomVector(g.cout, 23);

@@ -481,10 +481,11 @@ def main(argv=None):
     load_after = os.getloadavg()
     results.sort(key=lambda r: (list(MODELS).index(r["model"]), r["threads"]))
     cpus = info["logical_cpus"] or 1
-    if max(load_before[0], load_after[0]) > 0.75 * cpus:
-        notes.insert(0, "The machine was busy (load average %.1f before, %.1f after, on %d logical CPUs): other "
+    # Only the load before counts: the run's own 2-thread rows raise the one after.
+    if load_before[0] > 0.75 * cpus:
+        notes.insert(0, "The machine was busy (load average %.1f before the run, on %d logical CPUs): other "
                      "processes took CPU time from both frameworks, the 2-thread runs most. Treat these numbers "
-                     "as preliminary; compare ratios, not absolute speeds." % (load_before[0], load_after[0], cpus))
+                     "as preliminary; compare ratios, not absolute speeds." % (load_before[0], cpus))
     notes.extend(checks)
     if not any(r.get("modulelab") for r in results):
         notes.append("No ModuleLab measurement succeeded.")
