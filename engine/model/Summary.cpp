@@ -21,16 +21,20 @@ std::string pyFloat(double x) {
     return s;
 }
 
-// An int or [h, w] as PyTorch prints a size tuple: "(3, 3)".
-std::string pyTuple(const Json& v) {
-    if (v.is_array()) return "(" + v[0].dump() + ", " + v[1].dump() + ")";
-    return "(" + v.dump() + ", " + v.dump() + ")";
+// "(a, b)". Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "(" + string.
+std::string pyPair(const Json& a, const Json& b) {
+    std::string s(1, '(');
+    s += a.dump();
+    s += ", ";
+    s += b.dump();
+    s += ')';
+    return s;
 }
 
-std::string pyScalarOrTuple(const Json& v) {
-    if (v.is_array()) return "(" + v[0].dump() + ", " + v[1].dump() + ")";
-    return v.dump();
-}
+// An int or [h, w] as PyTorch prints a size tuple: "(3, 3)".
+std::string pyTuple(const Json& v) { return v.is_array() ? pyPair(v[0], v[1]) : pyPair(v, v); }
+
+std::string pyScalarOrTuple(const Json& v) { return v.is_array() ? pyPair(v[0], v[1]) : v.dump(); }
 
 std::string arg(const ModuleInstance& m, const char* name) {
     return m.args.contains(name) ? m.args[name].dump() : std::string("?");
