@@ -274,18 +274,29 @@ int benchCoreLatency(const Args& args) {
         cpu_set_t one;
         CPU_ZERO(&one);
         CPU_SET(cpu, &one);
-        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+        return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
     };
     const long rounds = static_cast<long>(args.integer("steps", 200000, 1000, 100'000'000));
+    // Unpinned, both threads could share a CPU and each round trip would wait a time slice.
+    if (!pin(cpus[0])) throw Error("bench --core-latency: cannot pin a thread to CPU " + std::to_string(cpus[0]));
     alignas(64) std::atomic<int> turn{0};
+    std::atomic<bool> echoPinned{false}, echoFailed{false};
     std::thread echo([&] {
-        pin(cpus[1]);
+        if (!pin(cpus[1])) {
+            echoFailed = true;
+            return;
+        }
+        echoPinned = true;
         for (long i = 0; i < rounds; ++i) {
             while (turn.load(std::memory_order_acquire) != 1) {}
             turn.store(0, std::memory_order_release);
         }
     });
-    pin(cpus[0]);
+    while (!echoPinned && !echoFailed) std::this_thread::yield();
+    if (echoFailed) {
+        echo.join();
+        throw Error("bench --core-latency: cannot pin a thread to CPU " + std::to_string(cpus[1]));
+    }
     const auto t0 = std::chrono::steady_clock::now();
     for (long i = 0; i < rounds; ++i) {
         turn.store(1, std::memory_order_release);

@@ -75,6 +75,8 @@ void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a,
           Index ldb, float* c, Index ldc, bool accumulate) {
     ML_ASSERT(m >= 0 && n >= 0 && k >= 0);
     if (m == 0 || n == 0) return;
+    // Eigen must never thread a product itself (see above), whoever set its thread count.
+    [[maybe_unused]] static const bool eigenSingleThreaded = (Eigen::setNbThreads(1), true);
     const int threads = gemmThreads(m, n, k);
     if (threads <= 1) {
         gemmSerial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);

@@ -110,22 +110,29 @@ void chooseThreads(const Conv2dGeometry& g, Plan& p, Index scratchSize) {
     p.threads = int(std::max<Index>(t, 1));
 }
 
+// Runs body(thread, begin, end) over contiguous chunks of the batch and
+// returns how many threads ran: OpenMP may give fewer than asked for
+// (OMP_THREAD_LIMIT, OMP_DYNAMIC, a nested region), so the split and the
+// reductions after it follow the team that actually ran.
 template <typename Body>
-void forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
+int forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
     if (p.threads <= 1) {
         body(0, Index(0), g.n);
-        return;
+        return 1;
     }
+    int ran = 1;
 #pragma omp parallel num_threads(p.threads)
     {
 #ifdef _OPENMP
-        const int t = omp_get_thread_num();
+        const int t = omp_get_thread_num(), count = omp_get_num_threads();
 #else
-        const int t = 0;
+        const int t = 0, count = 1;
 #endif
+        if (t == 0) ran = count;
         // Contiguous static chunks: the same split for the same thread count.
-        body(t, g.n * t / p.threads, g.n * (t + 1) / p.threads);
+        body(t, g.n * t / count, g.n * (t + 1) / count);
     }
+    return ran;
 }
 
 } // namespace
@@ -173,7 +180,7 @@ void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, co
     if (dx) kernels::winogradTransformWeights(ws, weight, u);
     const Index inSize = g.cin * g.h * g.w;
     const Index dySize = g.cout * p.ohw;
-    forSamples(g, p, [&](int t, Index begin, Index end) {
+    const int ran = forSamples(g, p, [&](int t, Index begin, Index end) {
         float* v = threadScratch(p, scratch, t);
         float* dm = v + p.colSize;
         float* du = dm + p.outSize;
@@ -201,7 +208,7 @@ void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, co
     if (!dweight) return;
     // Per-thread partials summed in thread order (repeatable), then transformed back once.
     float* total = threadScratch(p, scratch, 0) + p.colSize + p.outSize;
-    for (int t = 1; t < p.threads; ++t) {
+    for (int t = 1; t < ran; ++t) {
         const float* part = threadScratch(p, scratch, t) + p.colSize + p.outSize;
         for (Index i = 0; i < p.kernelSize; ++i) total[i] += part[i];
     }
@@ -261,7 +268,7 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
         return;
     }
     const Index wSize = g.weightSize();
-    forSamples(g, p, [&](int t, Index begin, Index end) {
+    const int ran = forSamples(g, p, [&](int t, Index begin, Index end) {
         float* col = threadScratch(p, scratch, t);
         // With several threads each sums its samples' dweight privately; the
         // partials are added in thread order below, so results are repeatable.
@@ -297,7 +304,7 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
         }
     });
     if (dweight && p.threads > 1) {
-        for (int t = 0; t < p.threads; ++t) {
+        for (int t = 0; t < ran; ++t) {
             const float* part = threadScratch(p, scratch, t) + p.colSize;
             for (Index i = 0; i < wSize; ++i) dweight[i] += part[i];
         }
