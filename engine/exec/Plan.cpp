@@ -711,7 +711,7 @@ void Plan::backward() {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         // Its output's gradient is used up: leave the buffer zero for its next life.
         const Value& out = m_values[static_cast<size_t>(it->out)];
-        if (out.gradOffset >= 0) zeroFill(grad(it->out), rows(it->out) * out.perSample);
+        if (out.gradOffset >= 0) zeroFill(grad(it->out), elementCount(it->out));
     }
     for (ParameterUse& u : m_uses) {
         std::vector<float>& g = m_store.at(u.parameter).grad;
@@ -730,7 +730,7 @@ void Plan::zeroGrad() {
 void Plan::runForward(const Step& s) {
     const int x = s.in.front();
     const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
-    const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
+    const Index elements = elementCount(x);
     float* y = data(s.out);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
     const StepArgs& a = s.args;
@@ -738,12 +738,12 @@ void Plan::runForward(const Step& s) {
     case StepKind::Linear:
         ops::linearForward({product(dims, 0, dims.size() - 1, m_n), dims.back(), a.out}, data(x),
                            param(s.weight), param(s.bias), y);
-        if (s.reluAfter) ops::reluForward(y, y, rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample);
+        if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out));
         break;
     case StepKind::Conv2d:
         ops::conv2dForward(convGeometry(a, dims, m_n), data(x), param(s.weight), param(s.bias), y, m_scratch.data(),
                            static_cast<Index>(m_scratch.size()));
-        if (s.reluAfter) ops::reluForward(y, y, rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample);
+        if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out));
         break;
     case StepKind::BatchNorm: {
         ops::BatchNormParams p = batchNormParams(a, m_training);
@@ -800,11 +800,11 @@ void Plan::runForward(const Step& s) {
 void Plan::runBackward(const Step& s) {
     const int x = s.in.front();
     const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
-    const Index elements = rows(x) * m_values[static_cast<size_t>(x)].perSample;
+    const Index elements = elementCount(x);
     float* dy = grad(s.out);
     // A ReLU folded into a Linear or Conv2d: its backward, in place on the gradient.
     if (s.reluAfter && s.kind != StepKind::BatchNorm)
-        ops::reluMaskGradient(data(s.out), dy, rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample);
+        ops::reluMaskGradient(data(s.out), dy, elementCount(s.out));
     auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].gradOffset >= 0 ? grad(v) : nullptr; };
     float* dx = gradIn(x);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
@@ -904,7 +904,7 @@ std::string Plan::firstNonFinite(Index n) {
         if (!active(s)) continue;
         runForward(s);
         const float* y = data(s.out);
-        const Index count = rows(s.out) * m_values[static_cast<size_t>(s.out)].perSample;
+        const Index count = elementCount(s.out);
         for (Index i = 0; i < count; ++i)
             if (!std::isfinite(y[i])) return "the output of " + s.label + " is not finite";
     }

@@ -193,6 +193,7 @@ private:
     Index capacity(const Value& v) const; // floats for maxBatch samples
     void assignGradientBuffers();
     Index rows(int value) const; // n for batched values, else 1
+    Index elementCount(int value) const { return rows(value) * m_values[static_cast<size_t>(value)].perSample; }
     bool active(const Step& s) const { return s.guardInput < 0 || m_indexValues[static_cast<size_t>(s.guardInput)] == s.guardValue; }
     void runForward(const Step& s);
     void runBackward(const Step& s);

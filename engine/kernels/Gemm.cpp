@@ -69,8 +69,7 @@ int gemmThreads(Index m, Index n, Index k) {
 
 // Several threads each compute an independent slab of C (rows, or columns
 // when there are few rows), so they never wait on each other inside a
-// product: Eigen's own threaded GEMM synchronizes its threads per block, and
-// on this 2-vCPU machine that ran some processes at half the 1-thread speed.
+// product as Eigen's own threaded GEMM makes them, per block.
 void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
           Index ldb, float* c, Index ldc, bool accumulate) {
     ML_ASSERT(m >= 0 && n >= 0 && k >= 0);
