@@ -142,30 +142,10 @@ struct MaskedGradient {
     MaskedGradient operator+(Index offset) const { return {dy + offset, y + offset}; }
 };
 
-template <typename Grad>
-void batchNormBackwardImpl(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
-                           const float* saved, const Grad& dy, float* dx, float* dweight, float* dbias);
-
-} // namespace
-
-void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
-                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias,
-                       const float* y) {
-    ML_ASSERT(!p.reluAfter || y);
-    // Two instantiations: the plain one keeps its loops free of the mask.
-    if (p.reluAfter)
-        batchNormBackwardImpl(g, p, x, weight, saved, MaskedGradient{dy, y}, dx, dweight, dbias);
-    else
-        batchNormBackwardImpl(g, p, x, weight, saved, dy, dx, dweight, dbias);
-}
-
-namespace {
-
 // Grad is const float* or MaskedGradient: dy[k] reads the incoming gradient.
 template <typename Grad>
 void batchNormBackwardImpl(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
                            const float* saved, const Grad& dy, float* dx, float* dweight, float* dbias) {
-
     const float* mean = saved;
     const float* invstd = saved + g.c;
     const Index m = g.n * g.s;
@@ -242,5 +222,16 @@ void batchNormBackwardImpl(const BatchNormGeometry& g, const BatchNormParams& p,
 }
 
 } // namespace
+
+void batchNormBackward(const BatchNormGeometry& g, const BatchNormParams& p, const float* x, const float* weight,
+                       const float* saved, const float* dy, float* dx, float* dweight, float* dbias,
+                       const float* y) {
+    ML_ASSERT(!p.reluAfter || y);
+    // Two instantiations: the plain one keeps its loops free of the mask.
+    if (p.reluAfter)
+        batchNormBackwardImpl(g, p, x, weight, saved, MaskedGradient{dy, y}, dx, dweight, dbias);
+    else
+        batchNormBackwardImpl(g, p, x, weight, saved, dy, dx, dweight, dbias);
+}
 
 } // namespace ml::ops
