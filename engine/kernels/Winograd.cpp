@@ -1,6 +1,7 @@
 #include "kernels/Winograd.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 // The matrices of F(2x2, 3x3):
@@ -27,6 +28,15 @@ inline void applyGT(float u0, float u1, float u2, float u3, float* out, Index st
     out[0] += u0 + 0.5f * (u1 + u2);
     out[stride] += 0.5f * (u1 - u2);
     out[2 * stride] += 0.5f * (u1 + u2) + u3;
+}
+
+// The four transformed planes of tile row i (points 4i .. 4i+3), each
+// `plane` floats apart: the transforms touch four at a time, never all 16
+// (for power-of-two sizes the 16 would share one cache set).
+template <typename T>
+std::array<T*, 4> pointRow(T* base, Index i, Index plane) {
+    T* p = base + 4 * i * plane;
+    return {p, p + plane, p + 2 * plane, p + 3 * plane};
 }
 
 } // namespace
@@ -92,16 +102,13 @@ void winogradTransformInput(const WinogradShape& s, const float* x, float* v, fl
             float* out = v + c * tiles + ty * tw;
             for (Index i = 0; i < 4; ++i) {
                 const float* t = r[i];
-                float* o0 = out + (4 * i) * plane;
-                float* o1 = o0 + plane;
-                float* o2 = o1 + plane;
-                float* o3 = o2 + plane;
+                const auto o = pointRow(out, i, plane);
                 for (Index tx = 0; tx < tw; ++tx) {
                     const float d0 = t[2 * tx], d1 = t[2 * tx + 1], d2 = t[2 * tx + 2], d3 = t[2 * tx + 3];
-                    o0[tx] = d0 - d2;
-                    o1[tx] = d1 + d2;
-                    o2[tx] = d2 - d1;
-                    o3[tx] = d1 - d3;
+                    o[0][tx] = d0 - d2;
+                    o[1][tx] = d1 + d2;
+                    o[2][tx] = d2 - d1;
+                    o[3][tx] = d1 - d3;
                 }
             }
         }
@@ -118,18 +125,13 @@ void winogradTransformOutput(const WinogradShape& s, const float* m, const float
         float* yc = y + co * s.outH * s.outW;
         for (Index ty = 0; ty < th; ++ty) {
             const float* in = m + co * tiles + ty * tw;
-            // A along the columns of each of the tile's 4 rows (4 planes at a
-            // time: reading all 16 at once thrashes the cache, their distance
-            // being a power of two for power-of-two sizes).
+            // A along the columns of each of the tile's 4 rows.
             for (Index i = 0; i < 4; ++i) {
-                const float* m0 = in + (4 * i) * plane;
-                const float* m1 = m0 + plane;
-                const float* m2 = m1 + plane;
-                const float* m3 = m2 + plane;
+                const auto m4 = pointRow(in, i, plane);
                 float* qi = q[i];
                 for (Index tx = 0; tx < tw; ++tx) {
-                    qi[2 * tx] = m0[tx] + m1[tx] + m2[tx];
-                    qi[2 * tx + 1] = m1[tx] - m2[tx] - m3[tx];
+                    qi[2 * tx] = m4[0][tx] + m4[1][tx] + m4[2][tx];
+                    qi[2 * tx + 1] = m4[1][tx] - m4[2][tx] - m4[3][tx];
                 }
             }
             // A^T along the rows, straight into the output rows.
@@ -171,16 +173,13 @@ void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, fl
             float* out = dm + co * tiles + ty * tw;
             for (Index i = 0; i < 4; ++i) {
                 const float* t = r[i];
-                float* o0 = out + (4 * i) * plane;
-                float* o1 = o0 + plane;
-                float* o2 = o1 + plane;
-                float* o3 = o2 + plane;
+                const auto o = pointRow(out, i, plane);
                 for (Index tx = 0; tx < tw; ++tx) {
                     const float a = t[2 * tx], b = t[2 * tx + 1];
-                    o0[tx] = a;
-                    o1[tx] = a + b;
-                    o2[tx] = a - b;
-                    o3[tx] = -b;
+                    o[0][tx] = a;
+                    o[1][tx] = a + b;
+                    o[2][tx] = a - b;
+                    o[3][tx] = -b;
                 }
             }
         }
@@ -199,17 +198,14 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
             // B along columns: each tile adds to 4 columns, neighbours overlap by 2.
             for (Index i = 0; i < 4; ++i) {
                 float* t = r[i];
-                const float* v0 = in + (4 * i) * plane;
-                const float* v1 = v0 + plane;
-                const float* v2 = v1 + plane;
-                const float* v3 = v2 + plane;
+                const auto v4 = pointRow(in, i, plane);
                 t[0] = 0.0f;
                 t[1] = 0.0f;
                 for (Index tx = 0; tx < tw; ++tx) {
-                    t[2 * tx] += v0[tx];
-                    t[2 * tx + 1] += v1[tx] - v2[tx] + v3[tx];
-                    t[2 * tx + 2] = v1[tx] + v2[tx] - v0[tx];
-                    t[2 * tx + 3] = -v3[tx];
+                    t[2 * tx] += v4[0][tx];
+                    t[2 * tx + 1] += v4[1][tx] - v4[2][tx] + v4[3][tx];
+                    t[2 * tx + 2] = v4[1][tx] + v4[2][tx] - v4[0][tx];
+                    t[2 * tx + 3] = -v4[3][tx];
                 }
             }
             // B^T's adjoint along rows, added into the input rows the tile covers.
