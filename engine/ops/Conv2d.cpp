@@ -41,17 +41,18 @@ constexpr Index kWinogradMinChannels = 8;
 
 // How a geometry is computed, and the scratch it needs. Scratch layout:
 // [shared | thread 0 | thread 1 | ...]. im2col: no shared part; per thread
-// a column matrix (colSize) and, with several threads, a dweight partial.
+// a column matrix (colSize) and, with several threads, a dweight and a
+// dbias partial.
 // Winograd: the transformed weights shared (kernelSize); per thread the
 // transformed input (colSize), the transformed output, a transformed
-// dweight partial and the transforms' row buffers.
+// dweight partial, the transforms' row buffers and a dbias partial.
 struct Plan {
     kernels::Im2colShape shape;
     kernels::WinogradShape winogradShape;
     Index ohw, cinG, coutG, kG; // kG = cinG*kh*kw: the GEMM's inner size per group
     bool direct;                // 1x1, stride 1, no padding: the input is its own column matrix
     bool winograd;              // 3x3, stride 1, undilated, ungrouped, enough channels
-    Index sharedSize, colSize, outSize, kernelSize, perThread;
+    Index sharedSize, colSize, outSize, kernelSize, biasSize, perThread;
     int threads;
 };
 
@@ -76,13 +77,15 @@ Plan makePlan(const Conv2dGeometry& g) {
         p.sharedSize = p.kernelSize;
         p.colSize = kernels::kWinogradPoints * g.cin * tiles;
         p.outSize = kernels::kWinogradPoints * g.cout * tiles;
-        p.perThread = p.colSize + p.outSize + p.kernelSize + p.winogradShape.rowScratch();
+        p.biasSize = g.cout;
+        p.perThread = p.colSize + p.outSize + p.kernelSize + p.winogradShape.rowScratch() + p.biasSize;
     } else {
         p.kernelSize = g.weightSize();
         p.sharedSize = 0;
         p.colSize = p.direct ? 0 : p.shape.rows() * p.ohw;
         p.outSize = 0;
-        p.perThread = p.colSize + p.kernelSize;
+        p.biasSize = g.cout;
+        p.perThread = p.colSize + p.kernelSize + p.biasSize;
     }
     p.threads = 1;
     return p;
@@ -148,6 +151,9 @@ namespace {
 
 // Scratch of thread t.
 float* threadScratch(const Plan& p, float* scratch, int t) { return scratch + p.sharedSize + Index(t) * p.perThread; }
+
+// Thread t's partial bias gradient: the last cout floats of its scratch.
+float* biasPartial(const Plan& p, float* scratch, int t) { return threadScratch(p, scratch, t + 1) - p.biasSize; }
 
 void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* bias,
                      float* y, float* scratch) {
@@ -253,16 +259,26 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
     const Index inSize = g.cin * g.h * g.w;
     Plan p = makePlan(g);
     const Index dySize = g.cout * p.ohw;
+    chooseThreads(g, p, scratchSize);
     if (dbias) {
-        for (Index s = 0; s < g.n; ++s) {
-            const float* dys = dy + s * dySize;
-            for (Index co = 0; co < g.cout; ++co) {
-                dbias[co] += Eigen::Map<const Eigen::VectorXf>(dys + co * p.ohw, p.ohw).sum();
+        // Each thread sums its own samples (the ones it will read again below).
+        const int ran = forSamples(g, p, [&](int t, Index begin, Index end) {
+            float* db = p.threads > 1 ? biasPartial(p, scratch, t) : dbias;
+            if (p.threads > 1) std::fill(db, db + g.cout, 0.0f);
+            for (Index s = begin; s < end; ++s) {
+                const float* dys = dy + s * dySize;
+                for (Index co = 0; co < g.cout; ++co)
+                    db[co] += Eigen::Map<const Eigen::VectorXf>(dys + co * p.ohw, p.ohw).sum();
+            }
+        });
+        if (p.threads > 1) {
+            for (int t = 0; t < ran; ++t) {
+                const float* part = biasPartial(p, scratch, t);
+                for (Index co = 0; co < g.cout; ++co) dbias[co] += part[co];
             }
         }
     }
     if (!dx && !dweight) return;
-    chooseThreads(g, p, scratchSize);
     if (p.winograd) {
         winogradBackward(g, p, x, weight, dy, dx, dweight, scratch);
         return;

@@ -34,9 +34,9 @@ struct Conv2dGeometry {
 bool conv2dUsesWinograd(const Conv2dGeometry& g);
 
 // Floats of scratch that forward and backward need when they may use up to
-// `threads` threads (im2col: a column matrix, plus a dweight partial sum,
-// each; Winograd: the transformed weights, plus per thread the transformed
-// input and output, a transformed dweight partial and row buffers).
+// `threads` threads (im2col: a column matrix, plus dweight and dbias
+// partial sums, each; Winograd: the transformed weights, plus per thread the
+// transformed input and output, dweight and dbias partials and row buffers).
 // Passing less than the 1-thread size is an internal error.
 Index conv2dScratchSize(const Conv2dGeometry& g, int threads = 1);
 
