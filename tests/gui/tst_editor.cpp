@@ -108,6 +108,14 @@ void choose(SearchPopup* p, const QString& text) {
     QTest::keyClicks(edit, text);
     QTest::keyClick(edit, Qt::Key_Return);
 }
+
+// On screen at 1200x800 without modal prompts, as the view tests need it
+// (the caller waits for it to be exposed).
+void showWindow(MainWindow& w) {
+    w.setPromptsEnabled(false);
+    w.resize(1200, 800);
+    w.show();
+}
 } // namespace
 
 class TestEditor : public QObject {
@@ -177,9 +185,7 @@ private Q_SLOTS:
 
     void dropLayerFromPalette() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         const size_t before = def(*e, "Model").nodes.size();
@@ -210,9 +216,7 @@ private Q_SLOTS:
 
     void wireTwoPortsWithTheMouse() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         const QString id = e->addFromPalette("layer:Linear", QPointF(300, 0));
@@ -249,9 +253,7 @@ private Q_SLOTS:
 
     void wireToEmptyCanvasAddsAFittingNode() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openFile(kExamples + "multitask.json"));
         Editor* e = w.editor();
@@ -320,9 +322,7 @@ private Q_SLOTS:
 
     void cutWiresWithAStroke() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         EditorView* v = w.view();
@@ -358,9 +358,7 @@ private Q_SLOTS:
 
     void dropNodeOntoWireInsertsIt() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         EditorView* v = w.view();
@@ -444,9 +442,7 @@ private Q_SLOTS:
 
     void deleteAndReconnect() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         const QString l1 = e->addFromPalette("layer:Linear", {200, 0});
@@ -485,9 +481,7 @@ private Q_SLOTS:
 
     void compatiblePortsLightUp() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openFile(kExamples + "multitask.json"));
         Editor* e = w.editor();
@@ -550,9 +544,7 @@ private Q_SLOTS:
         const std::string json =
             Json{{"format", "modulelab-model"}, {"version", 1}, {"model", "M"}, {"definitions", {{"M", m}}}}.dump();
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         w.editor()->setDocument(io::parseModel(json, "test"));
         EditorView* v = w.view();
@@ -574,9 +566,7 @@ private Q_SLOTS:
 
     void duplicateKeepsInnerWiresOnly() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         const QString l1 = e->addFromPalette("layer:Linear", {200, 0});
@@ -786,9 +776,7 @@ private Q_SLOTS:
 
     void moveUndoesInOneStep() {
         MainWindow w;
-        w.setPromptsEnabled(false);
-        w.resize(1200, 800);
-        w.show();
+        showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Editor* e = w.editor();
         w.view()->frameAll();

@@ -182,6 +182,17 @@ class Bench:
         return run_json(cmd, self.a.timeout, env=self.env)
 
 
+def record(who, key, out, err, runs):
+    """Keeps one measurement and logs it; returns the error text when it failed."""
+    if out is None:
+        log("  %-10s failed: %s" % (who, err))
+        return err
+    runs.append(out)
+    log("  %-10s %s" % (who, ("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
+                        ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
+    return None
+
+
 def median_of(runs, field):
     vals = [r[field] for r in runs if r and field in r]
     return statistics.median(vals) if vals else None
@@ -422,23 +433,9 @@ def main(argv=None):
             turns = ("ml", "pt") if rep % 2 == 0 else ("pt", "ml")
             for who in turns:
                 if who == "ml" and steps is not None:
-                    out, e = bench.ml_run(key, t, steps, warmup)
-                    if out is not None:
-                        ml_runs.append(out)
-                        log("  ModuleLab  %s" % (("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
-                                                   ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
-                    else:
-                        ml_err = e
-                        log("  ModuleLab  failed: %s" % e)
+                    ml_err = record("ModuleLab", key, *bench.ml_run(key, t, steps, warmup), ml_runs) or ml_err
                 elif who == "pt" and torch_ok:
-                    out, e = bench.pt_run(key, t)
-                    if out is not None:
-                        pt_runs.append(out)
-                        log("  PyTorch    %s" % (("%.1f GFLOP/s" % out["gflops"]) if key == "sgemm" else
-                                                   ("%.1f steps/s (%d steps)" % (out["steps_per_sec"], out["steps"]))))
-                    else:
-                        pt_err = e
-                        log("  PyTorch    failed: %s" % e)
+                    pt_err = record("PyTorch", key, *bench.pt_run(key, t), pt_runs) or pt_err
         agg = aggregate(key, ml_runs, pt_runs)
         agg["threads"] = t
         agg["core_latency_ns"] = latencies
