@@ -1,7 +1,7 @@
 // validate and summary: read a model, analyze it, report.
 #include "cli/Cli.h"
 #include "io/ModelJson.h"
-#include "model/Summary.h"
+#include "shape/Summary.h"
 
 #include <iostream>
 

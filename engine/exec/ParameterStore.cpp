@@ -1,7 +1,7 @@
 #include "exec/ParameterStore.h"
 
-#include "train/Init.h"
-#include "train/Random.h"
+#include "exec/Init.h"
+#include "core/Random.h"
 
 #include <algorithm>
 

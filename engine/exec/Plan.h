@@ -14,7 +14,7 @@
 #include "ops/Concat.h"
 #include "model/Definition.h"
 #include "shape/Analysis.h"
-#include "train/Random.h"
+#include "core/Random.h"
 
 #include <cstdint>
 #include <string>

@@ -5,7 +5,7 @@
 // instance: its parameters are listed once (named_parameters() semantics)
 // and counted once. The tree is derived data, rebuilt by analyze().
 #include "model/LayerCatalog.h"
-#include "shape/TensorType.h"
+#include "model/TensorType.h"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 #include "ops/Dropout.h"
 
 #include "core/Error.h"
-#include "train/Random.h"
+#include "core/Random.h"
 
 #include <Eigen/Core>
 #include <algorithm>

@@ -2,7 +2,7 @@
 // Shape rules of the primitive layers and functional ops, with PyTorch's
 // output-size formulas. Problems are returned as text (what is wrong, and a
 // fix when one is known); the caller adds the module path and port.
-#include "shape/TensorType.h"
+#include "model/TensorType.h"
 
 #include <optional>
 #include <string>

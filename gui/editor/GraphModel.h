@@ -9,7 +9,7 @@
 // "output:<name>". The same keys name positions in doc.layout:
 //   "layout": {"positions": {"ResNet": {"h1": [120, 40], "input:x": [0, 40]}}}
 #include "io/ModelJson.h"
-#include "model/Summary.h"
+#include "shape/Summary.h"
 #include "shape/Analysis.h"
 
 #include <QObject>

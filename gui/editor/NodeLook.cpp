@@ -1,6 +1,6 @@
 #include "editor/NodeLook.h"
 
-#include "model/Summary.h"
+#include "shape/Summary.h"
 
 #include <QFontMetricsF>
 

@@ -3,7 +3,7 @@
 // table of broken models, each with the exact diagnostics analyze() gives
 // (module path, where, message, fix and JSON pointer).
 #include "io/ModelJson.h"
-#include "model/Summary.h"
+#include "shape/Summary.h"
 #include "shape/Analysis.h"
 
 #include <QElapsedTimer>

@@ -114,7 +114,14 @@ private Q_SLOTS:
         std::iota(rows.begin(), rows.end(), 0);
         Trainer a(io::parseModel(base), c, loadTrainingData(c));
         Trainer b(io::parseModel(dead), c, loadTrainingData(c));
-        for (int s = 0; s < 4; ++s) QCOMPARE(a.trainStep(rows).loss, b.trainStep(rows).loss);
+        // The dead ReLU keeps fc1's ReLU from folding into it, so the two plans
+        // sum in different buffers: equal up to float rounding (seen: 2e-9
+        // relative), where a gradient leaking from the dead node would move
+        // the loss by far more.
+        for (int s = 0; s < 4; ++s) {
+            const double la = a.trainStep(rows).loss, lb = b.trainStep(rows).loss;
+            QVERIFY2(std::abs(la - lb) <= 1e-6 * std::abs(la), (std::to_string(la) + " vs " + std::to_string(lb)).c_str());
+        }
     }
 
     void checkpointsKeepEpochAndOddNames() {

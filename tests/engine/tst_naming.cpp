@@ -1,11 +1,11 @@
-// PyTorch naming and sharing (model/Module.h, model/Summary.h): summaryJson's
+// PyTorch naming and sharing (model/Module.h, shape/Summary.h): summaryJson's
 // state_dict of every example against what PyTorch's state_dict() gave for
 // the same model (tests/fixtures/<model>/state_dict.json), and sharing the
 // way PyTorch has it: one instance called twice, one instance registered
 // under two names (same_as), Sequential(l, l), and two instances of one
 // definition that share nothing.
 #include "io/ModelJson.h"
-#include "model/Summary.h"
+#include "shape/Summary.h"
 #include "shape/Analysis.h"
 
 #include <QTest>

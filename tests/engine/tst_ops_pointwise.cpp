@@ -8,7 +8,7 @@
 #include "ops/Dropout.h"
 #include "ops/Elementwise.h"
 #include "ops/Softmax.h"
-#include "train/Random.h"
+#include "core/Random.h"
 
 #include <QTest>
 #include <cmath>

@@ -1,9 +1,9 @@
 // The seeded generator ml::Random, PyTorch's default initializations, and
 // the training metrics (accuracy, running mean).
 #include "core/Error.h"
-#include "train/Init.h"
+#include "exec/Init.h"
 #include "train/Metrics.h"
-#include "train/Random.h"
+#include "core/Random.h"
 
 #include <QTest>
 #include <algorithm>

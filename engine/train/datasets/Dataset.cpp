@@ -1,7 +1,7 @@
 #include "train/datasets/Dataset.h"
 
 #include "core/Error.h"
-#include "train/datasets/Rng.h"
+#include "core/Random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -97,8 +97,7 @@ Dataset Dataset::subset(std::span<const Index> rows) const {
 std::vector<Index> shuffledIndices(Index n, std::uint64_t seed) {
     std::vector<Index> order(static_cast<size_t>(n));
     for (Index i = 0; i < n; ++i) order[i] = i;
-    Rng rng(seed);
-    for (Index i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(static_cast<std::uint64_t>(i) + 1)]);
+    Random(seed).shuffle(order);
     return order;
 }
 
@@ -137,10 +136,9 @@ void BatchSampler::startEpoch() {
     if (m_shuffle) {
         // Seed per epoch: epoch k's order does not depend on how many
         // batches of earlier epochs were consumed.
-        Rng rng(m_seed ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(m_epoch + 1)));
         for (Index i = 0; i < m_count; ++i) m_order[i] = i;
-        for (Index i = m_count - 1; i > 0; --i)
-            std::swap(m_order[i], m_order[rng.below(static_cast<std::uint64_t>(i) + 1)]);
+        Random(m_seed ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(m_epoch + 1)))
+            .shuffle(m_order);
     } else {
         for (Index i = 0; i < m_count; ++i) m_order[i] = i;
     }

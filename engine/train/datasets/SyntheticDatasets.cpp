@@ -1,7 +1,7 @@
 #include "train/datasets/SyntheticDatasets.h"
 
 #include "core/Error.h"
-#include "train/datasets/Rng.h"
+#include "core/Random.h"
 
 #include <algorithm>
 #include <array>
@@ -50,13 +50,13 @@ Dataset makePlanar(std::string name, std::string source, Index count, Index clas
     d.source = std::move(source);
     d.features = Tensor({count, 2});
     d.targets.push_back(classTarget("label", classes, count));
-    Rng rng(seed);
+    Random rng(seed);
     float* x = d.features.ptr();
     for (Index i = 0; i < count; ++i) {
         const Index c = i % classes;
         auto [px, py] = point(rng, c);
-        x[2 * i] = static_cast<float>(px + noise * rng.normal());
-        x[2 * i + 1] = static_cast<float>(py + noise * rng.normal());
+        x[2 * i] = static_cast<float>(px + noise * rng.standardNormal());
+        x[2 * i + 1] = static_cast<float>(py + noise * rng.standardNormal());
         d.targets[0].classes[static_cast<size_t>(i)] = c;
     }
     return d;
@@ -70,8 +70,8 @@ Dataset makeSpirals(Index count, int arms, float noise, std::uint64_t seed) {
     checkNoise("makeSpirals", noise);
     const std::string source = "makeSpirals(count=" + std::to_string(count) + ", arms=" + std::to_string(arms) +
                                ", noise=" + num(noise) + ", seed=" + std::to_string(seed) + ")";
-    return makePlanar("spirals", source, count, arms, noise, seed, [arms](Rng& rng, Index arm) {
-        const double t = rng.uniform();
+    return makePlanar("spirals", source, count, arms, noise, seed, [arms](Random& rng, Index arm) {
+        const double t = rng.uniformDouble();
         const double angle = 2.0 * kPi * static_cast<double>(arm) / arms + t * 1.5 * 2.0 * kPi;
         return std::pair{t * std::cos(angle), t * std::sin(angle)};
     });
@@ -82,8 +82,8 @@ Dataset makeMoons(Index count, float noise, std::uint64_t seed) {
     checkNoise("makeMoons", noise);
     const std::string source =
         "makeMoons(count=" + std::to_string(count) + ", noise=" + num(noise) + ", seed=" + std::to_string(seed) + ")";
-    return makePlanar("moons", source, count, 2, noise, seed, [](Rng& rng, Index c) {
-        const double a = rng.uniform(0.0, kPi);
+    return makePlanar("moons", source, count, 2, noise, seed, [](Random& rng, Index c) {
+        const double a = rng.uniformDouble(0.0, kPi);
         return c == 0 ? std::pair{std::cos(a), std::sin(a)} : std::pair{1.0 - std::cos(a), 0.5 - std::sin(a)};
     });
 }
@@ -94,8 +94,8 @@ Dataset makeCircles(Index count, float noise, float factor, std::uint64_t seed) 
     if (!(factor > 0.0f && factor < 1.0f)) throw Error("makeCircles: factor " + num(factor) + " must be in (0, 1)");
     const std::string source = "makeCircles(count=" + std::to_string(count) + ", noise=" + num(noise) +
                                ", factor=" + num(factor) + ", seed=" + std::to_string(seed) + ")";
-    return makePlanar("circles", source, count, 2, noise, seed, [factor](Rng& rng, Index c) {
-        const double a = rng.uniform(0.0, 2.0 * kPi);
+    return makePlanar("circles", source, count, 2, noise, seed, [factor](Random& rng, Index c) {
+        const double a = rng.uniformDouble(0.0, 2.0 * kPi);
         const double r = c == 0 ? 1.0 : factor;
         return std::pair{r * std::cos(a), r * std::sin(a)};
     });
@@ -106,11 +106,11 @@ Dataset makeXor(Index count, float noise, std::uint64_t seed) {
     checkNoise("makeXor", noise);
     const std::string source =
         "makeXor(count=" + std::to_string(count) + ", noise=" + num(noise) + ", seed=" + std::to_string(seed) + ")";
-    return makePlanar("xor", source, count, 2, noise, seed, [](Rng& rng, Index c) {
+    return makePlanar("xor", source, count, 2, noise, seed, [](Random& rng, Index c) {
         // Draw magnitudes and choose signs so that the class is exact and
         // balanced: class 1 has opposite signs.
-        const double ax = rng.uniform(), ay = rng.uniform();
-        const bool xPositive = rng.uniform() < 0.5;
+        const double ax = rng.uniformDouble(), ay = rng.uniformDouble();
+        const bool xPositive = rng.uniformDouble() < 0.5;
         const bool yPositive = c == 0 ? xPositive : !xPositive;
         return std::pair{xPositive ? ax : -ax, yPositive ? ay : -ay};
     });
@@ -127,14 +127,14 @@ Dataset makeBlobs(Index count, int classes, int dims, float spread, std::uint64_
                ", dims=" + std::to_string(dims) + ", spread=" + num(spread) + ", seed=" + std::to_string(seed) + ")";
     d.features = Tensor({count, dims});
     d.targets.push_back(classTarget("label", classes, count));
-    Rng rng(seed);
+    Random rng(seed);
     std::vector<double> centres(static_cast<size_t>(classes) * dims);
-    for (double& c : centres) c = rng.uniform(-5.0, 5.0);
+    for (double& c : centres) c = rng.uniformDouble(-5.0, 5.0);
     float* x = d.features.ptr();
     for (Index i = 0; i < count; ++i) {
         const Index c = i % classes;
         for (int j = 0; j < dims; ++j)
-            x[i * dims + j] = static_cast<float>(centres[c * dims + j] + spread * rng.normal());
+            x[i * dims + j] = static_cast<float>(centres[c * dims + j] + spread * rng.standardNormal());
         d.targets[0].classes[static_cast<size_t>(i)] = c;
     }
     return d;
@@ -155,14 +155,14 @@ Dataset makeMultiTask(Index count, float noise, std::uint64_t seed) {
     reg.kind = TargetKind::Values;
     reg.values = Tensor({count, 1});
     d.targets.push_back(std::move(reg));
-    Rng rng(seed);
+    Random rng(seed);
     for (Index i = 0; i < count; ++i) {
         float* x = d.features.ptr() + i * 10;
-        for (int j = 0; j < 10; ++j) x[j] = static_cast<float>(rng.normal());
-        const double s0 = x[0] + x[1] - x[2] + noise * rng.normal();
-        const std::array<double, 3> s1 = {x[3] + x[4] + noise * rng.normal(), x[5] - x[3] + noise * rng.normal(),
-                                          0.5 * x[6] - x[4] + noise * rng.normal()};
-        const double y = std::sin(x[7]) + 0.5 * x[8] * x[9] + 0.3 * x[0] + noise * rng.normal();
+        for (int j = 0; j < 10; ++j) x[j] = static_cast<float>(rng.standardNormal());
+        const double s0 = x[0] + x[1] - x[2] + noise * rng.standardNormal();
+        const std::array<double, 3> s1 = {x[3] + x[4] + noise * rng.standardNormal(), x[5] - x[3] + noise * rng.standardNormal(),
+                                          0.5 * x[6] - x[4] + noise * rng.standardNormal()};
+        const double y = std::sin(x[7]) + 0.5 * x[8] * x[9] + 0.3 * x[0] + noise * rng.standardNormal();
         d.targets[0].classes[static_cast<size_t>(i)] = s0 > 0.0 ? 1 : 0;
         d.targets[1].classes[static_cast<size_t>(i)] = std::max_element(s1.begin(), s1.end()) - s1.begin();
         d.targets[2].values.data[static_cast<size_t>(i)] = static_cast<float>(y);
@@ -192,14 +192,14 @@ Dataset makeShapeImages(Index count, float noise, std::uint64_t seed) {
     d.targets.push_back(classTarget("label", kClasses, count));
     d.targets[0].classNames = {"square", "disc",  "horizontal stripes", "vertical stripes", "diagonal stripes",
                                "ring",   "plus",  "checkerboard",       "triangle",         "hollow square"};
-    Rng rng(seed);
+    Random rng(seed);
     const auto band = [](double v, double width) { return static_cast<long>(std::floor((v + 64.0) / width)) % 2 == 0; };
     for (Index i = 0; i < count; ++i) {
         const int c = static_cast<int>(i % kClasses);
-        const double cx = 15.5 + rng.uniform(-5.0, 5.0), cy = 15.5 + rng.uniform(-5.0, 5.0);
-        const double s = rng.uniform(7.0, 10.5); // half size
-        const double brightness = rng.uniform(0.7, 1.0);
-        const double background = rng.uniform(0.0, 0.2);
+        const double cx = 15.5 + rng.uniformDouble(-5.0, 5.0), cy = 15.5 + rng.uniformDouble(-5.0, 5.0);
+        const double s = rng.uniformDouble(7.0, 10.5); // half size
+        const double brightness = rng.uniformDouble(0.7, 1.0);
+        const double background = rng.uniformDouble(0.0, 0.2);
         float* img = d.features.ptr() + i * 3 * kSide * kSide;
         for (int y = 0; y < kSide; ++y) {
             for (int x = 0; x < kSide; ++x) {
@@ -222,7 +222,7 @@ Dataset makeShapeImages(Index count, float noise, std::uint64_t seed) {
                 for (int ch = 0; ch < 3; ++ch) {
                     const double v = on ? brightness * colours[c][ch] : background;
                     img[(ch * kSide + y) * kSide + x] =
-                        static_cast<float>(std::clamp(v + noise * rng.normal(), 0.0, 1.0));
+                        static_cast<float>(std::clamp(v + noise * rng.standardNormal(), 0.0, 1.0));
                 }
             }
         }

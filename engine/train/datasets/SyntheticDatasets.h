@@ -1,6 +1,6 @@
 #pragma once
 // Seeded synthetic datasets: same arguments, same bytes, on every platform
-// (they draw from ml::data::Rng, never from std:: distributions). Classes
+// (they draw from ml::Random, never from std:: distributions). Classes
 // are balanced: sample i belongs to class i % classes, so each class has
 // count / classes samples (the first count % classes classes one more).
 // All functions throw ml::Error for counts or parameters out of range.

@@ -1,4 +1,4 @@
-#include "model/Summary.h"
+#include "shape/Summary.h"
 
 #include "core/Format.h"
 

@@ -1,4 +1,4 @@
-#include "shape/TensorType.h"
+#include "model/TensorType.h"
 
 namespace ml {
 

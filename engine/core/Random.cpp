@@ -1,4 +1,4 @@
-#include "train/Random.h"
+#include "core/Random.h"
 
 #include "core/Error.h"
 
@@ -55,18 +55,28 @@ float Random::uniform(float lo, float hi) {
     return lo + (hi - lo) * uniform();
 }
 
-float Random::normal(float mean, float stddev) {
+double Random::uniformDouble() {
+    return static_cast<double>(nextU64() >> 11u) * 0x1.0p-53;
+}
+
+double Random::uniformDouble(double lo, double hi) {
+    return lo + (hi - lo) * uniformDouble();
+}
+
+double Random::standardNormal() {
     // u1 in (0, 1] so log(u1) is finite.
     const double u1 = (static_cast<double>(nextU32()) + 1.0) * 0x1.0p-32;
     const double u2 = static_cast<double>(nextU32()) * 0x1.0p-32;
-    const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-    return static_cast<float>(mean + stddev * z);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+float Random::normal(float mean, float stddev) {
+    return static_cast<float>(mean + stddev * standardNormal());
 }
 
 bool Random::bernoulli(double p) {
-    // 53-bit uniform so p is honoured well below float resolution.
-    const double u = static_cast<double>(nextU64() >> 11u) * 0x1.0p-53;
-    return u < p;
+    // 53 bits so p is honoured well below float resolution.
+    return uniformDouble() < p;
 }
 
 Index Random::uniformInt(Index n) {

@@ -1,6 +1,6 @@
 #pragma once
 // ml::Random: the engine's one source of randomness (initialization, dropout
-// masks, data shuffling). A PCG32 generator (O'Neill, XSH-RR 64/32): small
+// masks, data shuffling, the synthetic datasets). A PCG32 generator (O'Neill, XSH-RR 64/32): small
 // state that a checkpoint can store, fast, and independent streams by
 // choosing the increment. The same seed gives the same numbers on every run
 // and machine; matching PyTorch's generator bit for bit is not a goal.
@@ -34,8 +34,15 @@ class Random {
     float uniform();
     // ensures: lo <= result <= hi (hi only through float rounding, as in torch).
     float uniform(float lo, float hi);
-    // Box-Muller in double; uses two uniforms per call (no cached spare, so
-    // the state is just State).
+    // ensures: 0 <= result < 1, 53 random bits (for double-precision users:
+    // the datasets' geometry, bernoulli's small p).
+    double uniformDouble();
+    double uniformDouble(double lo, double hi);
+    // Standard normal by Box-Muller in double; uses two draws per call (no
+    // cached spare, so the state is just State and the stream does not
+    // depend on call parity).
+    double standardNormal();
+    // mean + stddev * standardNormal(), rounded to float.
     float normal(float mean = 0.0f, float stddev = 1.0f);
     // true with probability p; p <= 0 never, p >= 1 always.
     bool bernoulli(double p);

@@ -1,7 +1,7 @@
-#include "train/Init.h"
+#include "exec/Init.h"
 
 #include "core/Error.h"
-#include "train/Random.h"
+#include "core/Random.h"
 
 #include <algorithm>
 #include <cmath>
