@@ -1,6 +1,7 @@
 #include "exec/Plan.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
 #include "ops/Activations.h"
 #include "ops/AdaptiveAvgPool2d.h"
 #include "ops/AvgPool2d.h"
@@ -21,7 +22,6 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <omp.h>
 #include <type_traits>
 
 namespace ml {
@@ -40,13 +40,13 @@ Index normalizeDim(Index dim, Index rank) { return dim < 0 ? dim + rank : dim; }
 
 // Zeroes a gradient buffer; a large one on every thread (it is a memory pass).
 void zeroFill(float* p, Index n) {
-    if (n < (Index(1) << 18) || omp_get_max_threads() <= 1) {
+    if (n < (Index(1) << 18) || parallel::maxThreads() <= 1) {
         std::fill_n(p, n, 0.0f);
         return;
     }
 #pragma omp parallel
     {
-        const Index t = omp_get_thread_num(), k = omp_get_num_threads();
+        const Index t = parallel::threadNum(), k = parallel::teamSize();
         std::fill(p + n * t / k, p + n * (t + 1) / k, 0.0f);
     }
 }
@@ -308,7 +308,7 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
         break;
     case StepKind::Conv2d:
         m_scratchFloats = std::max(m_scratchFloats,
-                                   ops::conv2dScratchSize(convGeometry(s.args, inDims, m_maxBatch), omp_get_max_threads()));
+                                   ops::conv2dScratchSize(convGeometry(s.args, inDims, m_maxBatch), parallel::maxThreads()));
         break;
     default:
         break;

@@ -1,14 +1,14 @@
 #include "exec/Threads.h"
 
-#include <omp.h>
+#include "core/Parallel.h"
 
 namespace ml {
 
 void setComputeThreads(int threads) {
-    const int n = threads > 0 ? threads : omp_get_num_procs();
-    omp_set_num_threads(n);
+    const int n = threads > 0 ? threads : parallel::processors();
+    parallel::setMaxThreads(n);
 }
 
-int computeThreads() { return omp_get_max_threads(); }
+int computeThreads() { return parallel::maxThreads(); }
 
 } // namespace ml

@@ -1,13 +1,11 @@
 #include "kernels/Gemm.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
 
 #include <Eigen/Core>
 
 #include <algorithm>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace ml::kernels {
 
@@ -56,13 +54,8 @@ void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const flo
 constexpr double kParallelMultiplyAdds = double(1 << 24);
 
 int gemmThreads(Index m, Index n, Index k) {
-#ifdef _OPENMP
-    if (omp_in_parallel() || double(m) * double(n) * double(k) < kParallelMultiplyAdds) return 1;
-    return std::max(1, std::min(omp_get_max_threads(), int(std::max(m, n) / 16)));
-#else
-    (void)m, (void)n, (void)k;
-    return 1;
-#endif
+    if (parallel::inParallel() || double(m) * double(n) * double(k) < kParallelMultiplyAdds) return 1;
+    return std::max(1, std::min(parallel::maxThreads(), int(std::max(m, n) / 16)));
 }
 
 } // namespace
@@ -87,7 +80,7 @@ void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a,
     const Index extent = splitColumns ? n : m;
 #pragma omp parallel num_threads(threads)
     {
-        const Index t = omp_get_thread_num(), count = omp_get_num_threads();
+        const Index t = parallel::threadNum(), count = parallel::teamSize();
         // Slab edges on multiples of 8 keep every slab's vectors aligned alike.
         const Index begin = std::min(extent, (extent * t / count + 7) / 8 * 8);
         const Index end = t + 1 == count ? extent : std::min(extent, (extent * (t + 1) / count + 7) / 8 * 8);

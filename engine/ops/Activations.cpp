@@ -1,6 +1,7 @@
 #include "ops/Activations.h"
 
-#include <omp.h>
+#include "core/Parallel.h"
+
 
 #include <Eigen/Core>
 #include <cmath>
@@ -20,14 +21,14 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 template <typename Body>
 void forChunks(Index n, Body body) {
     constexpr Index kMinParallel = Index(1) << 18;
-    const int threads = n >= kMinParallel ? omp_get_max_threads() : 1;
+    const int threads = n >= kMinParallel ? parallel::maxThreads() : 1;
     if (threads <= 1) {
         body(Index(0), n);
         return;
     }
 #pragma omp parallel num_threads(threads)
     {
-        const Index t = omp_get_thread_num(), k = omp_get_num_threads();
+        const Index t = parallel::threadNum(), k = parallel::teamSize();
         body(n * t / k, n * (t + 1) / k);
     }
 }

@@ -1,6 +1,7 @@
 #include "ops/Conv2d.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
 #include "kernels/Gemm.h"
 #include "kernels/Im2col.h"
 #include "kernels/Winograd.h"
@@ -8,9 +9,6 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace ml::ops {
 
@@ -94,20 +92,12 @@ Plan makePlan(const Conv2dGeometry& g) {
 // The smallest scratch that runs on one thread.
 Index oneThreadScratch(const Plan& p) { return p.winograd ? p.sharedSize + p.perThread : p.colSize; }
 
-int maxThreads() {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 // Threads the batch can be split over: bounded by the scratch the caller gave,
 // the batch, and a minimum of work per parallel region.
 void chooseThreads(const Conv2dGeometry& g, Plan& p, Index scratchSize) {
     ML_ASSERT(scratchSize >= oneThreadScratch(p));
     const double flops = 2.0 * double(g.n) * double(g.cout) * double(p.kG) * double(p.ohw);
-    Index t = std::min<Index>(maxThreads(), g.n);
+    Index t = std::min<Index>(parallel::maxThreads(), g.n);
     if (flops < 4.0e6) t = 1;
     while (t > 1 && p.sharedSize + t * p.perThread > scratchSize) --t;
     p.threads = int(std::max<Index>(t, 1));
@@ -126,11 +116,7 @@ int forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
     int ran = 1;
 #pragma omp parallel num_threads(p.threads)
     {
-#ifdef _OPENMP
-        const int t = omp_get_thread_num(), count = omp_get_num_threads();
-#else
-        const int t = 0, count = 1;
-#endif
+        const int t = parallel::threadNum(), count = parallel::teamSize();
         if (t == 0) ran = count;
         // Contiguous static chunks: the same split for the same thread count.
         body(t, g.n * t / count, g.n * (t + 1) / count);
