@@ -1,10 +1,12 @@
 #include "app/MainWindow.h"
+#include "app/MenuPath.h"
 #include "app/RenderBenchmark.h"
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/EditorView.h"
 #include "editor/NodeItem.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -32,7 +34,11 @@ int main(int argc, char* argv[]) {
     const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Use the light theme."));
     const QCommandLineOption bench(QStringLiteral("render-bench"),
                                    QStringLiteral("Measure frame times on generated graphs and quit."));
-    parser.addOptions({screenshot, enter, select, light, bench});
+    const QCommandLineOption menu(QStringLiteral("menu"),
+                                  QStringLiteral("Choose the menu item at <path> (e.g. File/Examples/simple_cnn.json) "
+                                                 "once the window is up, and print the file then open."),
+                                  QStringLiteral("path"));
+    parser.addOptions({screenshot, enter, select, light, bench, menu});
     parser.process(app);
 
     if (parser.isSet(bench)) return ml::gui::runRenderBenchmark({1000, 3000}, stdout);
@@ -48,6 +54,18 @@ int main(int argc, char* argv[]) {
     window.show();
     if (parser.isSet(enter)) window.editor()->enterNode(parser.value(enter));
     if (parser.isSet(select)) window.editor()->scene()->selectKeys({parser.value(select)});
+    if (parser.isSet(menu)) {
+        QString error;
+        QAction* action = ml::gui::findMenuAction(window.menuBar(), parser.value(menu), &error);
+        if (!action) {
+            std::fprintf(stderr, "error: %s\n", qPrintable(error));
+            return 1;
+        }
+        action->trigger();
+        std::printf("menu %s: open file %s\n", qPrintable(parser.value(menu)),
+                    window.currentFile().isEmpty() ? "(none)" : qPrintable(window.currentFile()));
+        std::fflush(stdout);
+    }
     if (shot) {
         QTimer::singleShot(800, &window, [&] {
             window.view()->frameAll();

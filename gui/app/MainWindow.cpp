@@ -1,5 +1,6 @@
 #include "app/MainWindow.h"
 
+#include "app/DataDir.h"
 #include "editor/DiagnosticsView.h"
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
@@ -106,7 +107,7 @@ void MainWindow::createMenus() {
     file->addAction(tr("&Open..."), QKeySequence::Open, this, &MainWindow::chooseFile);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     QMenu* examples = file->addMenu(tr("&Examples"));
-    const QDir dir(QStringLiteral(MODULELAB_RESOURCES_DIR "/examples"));
+    const QDir dir(dataPath(QStringLiteral("examples")));
     for (const QString& name : dir.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
         examples->addAction(name, this, [this, path = dir.filePath(name)] {
             if (maybeSave()) openFile(path);
@@ -329,7 +330,7 @@ void MainWindow::chooseFile() {
     if (!maybeSave()) return;
     QSettings settings;
     const QString startDir =
-        settings.value(kLastDirKey, QStringLiteral(MODULELAB_RESOURCES_DIR "/examples")).toString();
+        settings.value(kLastDirKey, dataPath(QStringLiteral("examples"))).toString();
     const QString path = QFileDialog::getOpenFileName(this, tr("Open model"), startDir,
                                                       tr("ModuleLab models (*.json);;All files (*)"));
     if (path.isEmpty()) return;

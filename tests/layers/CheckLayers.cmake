@@ -1,6 +1,7 @@
 # ctest engine.layers: every engine source includes only its own layer and
 # the layers below it, and every layer library links only the layer below.
 #   cmake -DENGINE_DIR=<src>/engine -DLAYERS=core,kernels,... -DLINKS=<build>/engine/layer-links.txt -P CheckLayers.cmake
+cmake_minimum_required(VERSION 3.25)
 string(REPLACE "," ";" layers "${LAYERS}")
 set(failures "")
 set(rank 0)
