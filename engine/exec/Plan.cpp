@@ -322,124 +322,112 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
                                           int guardInput, Index guardValue) {
     const ModuleInstance& m = m_analysis.tree.at(id);
     const BlockDef& def = *m.block;
-    std::map<std::string, Ref> named; // inputs, node ids and "node.output" names
-    for (size_t i = 0; i < def.inputs.size(); ++i) named[def.inputs[i].name] = inputs.at(i);
-    std::vector<bool> done(def.nodes.size(), false);
-    auto ready = [&](const Node& n) {
-        for (const std::string& r : n.inputs)
-            if (!named.count(r)) return false;
-        return true;
+    // Shape inference ordered the graph and resolved every reference.
+    const BlockGraph& graph = m_analysis.graphOf(def);
+    std::vector<std::vector<Ref>> nodeOutputs(def.nodes.size());
+    auto refOf = [&](const GraphSource& src) -> const Ref& {
+        return src.node < 0 ? inputs.at(static_cast<size_t>(src.input))
+                            : nodeOutputs[static_cast<size_t>(src.node)].at(static_cast<size_t>(src.output));
     };
     const std::string prefix = chain.empty() ? "" : chain + " > ";
-    // The analysis proved the graph acyclic, so each sweep makes progress.
-    for (size_t remaining = def.nodes.size(); remaining > 0;) {
-        size_t before = remaining;
-        for (size_t ni = 0; ni < def.nodes.size(); ++ni) {
-            const Node& n = def.nodes[ni];
-            if (done[ni] || !ready(n)) continue;
-            done[ni] = true;
-            --remaining;
-            std::vector<Ref> in;
-            for (const std::string& r : n.inputs) in.push_back(named.at(r));
-            const std::string here = (m.path.empty() ? m_doc.model : m.path) + " node '" + n.id + "'";
-            std::vector<Ref> out;
-            if (!n.isCall()) {
-                const OpType* op = findOpType(n.op);
-                Json args = Json::object();
-                for (const ArgSpec& a : op->args) args[a.name] = n.args.contains(a.name) ? n.args[a.name] : a.defaultValue;
-                std::vector<TensorType> types;
-                Step s;
-                s.label = here + " (" + n.op + ")";
-                s.chain = prefix + n.id;
-                s.guardInput = guardInput;
-                s.guardValue = guardValue;
-                for (const Ref& r : in) {
-                    s.in.push_back(fixedValue(r, here));
-                    types.push_back(typeOf(s.in.back()));
-                }
-                std::vector<ShapeProblem> problems;
-                const TensorType t = inferOpShape(n.op, args, types, n.inputs, problems);
-                if (!problems.empty()) throw Error(here + ": " + problems.front().message);
-                s.args = parseStepArgs(args, static_cast<Index>(types.front().dims.size()));
-                if (n.op == "concat")
-                    for (int v : s.in) s.concatSizes.push_back(m_values[static_cast<size_t>(v)].dims[static_cast<size_t>(s.args.dim)]);
-                s.kind = n.op == "add" ? StepKind::Add : n.op == "concat" ? StepKind::Concat
-                         : n.op == "relu" ? StepKind::ReLU : StepKind::Copy;
-                Ref r;
-                r.value = addStep(std::move(s), t);
-                out = {r};
-            } else {
-                const auto child = std::find_if(m.children.begin(), m.children.end(),
-                                                [&](const ChildRef& c) { return c.name == n.call; });
-                ML_ASSERT(child != m.children.end());
-                const ModuleInstance& callee = m_analysis.tree.at(child->id);
-                const std::string nodeChain = prefix + n.id;
-                if (n.listUse == ListUse::None) {
-                    out = compileCall(child->id, in, nodeChain, guardInput, guardValue);
-                } else if (n.listUse == ListUse::Chain) {
-                    out = in;
-                    for (const ChildRef& item : callee.children)
-                        out = compileCall(item.id, out, nodeChain, guardInput, guardValue);
-                } else if (n.constIndex) {
-                    const Index size = static_cast<Index>(callee.children.size());
-                    const Index k = *n.constIndex < 0 ? *n.constIndex + size : *n.constIndex;
-                    out = compileCall(callee.children[static_cast<size_t>(k)].id, in, nodeChain, guardInput, guardValue);
-                } else {
-                    // list[index] with a runtime index: every item compiled, each guarded by its index value.
-                    const Ref& index = named.at(n.indexInput);
-                    if (guardInput >= 0)
-                        throw Error(here + ": a runtime index inside a branch chosen by another runtime index is not "
-                                           "supported yet");
-                    const int slot = index.indexInput;
-                    Port& port = m_inputs[static_cast<size_t>(slot)];
-                    port.listSize = port.listSize ? std::min<Index>(port.listSize, callee.children.size())
-                                                  : static_cast<Index>(callee.children.size());
-                    std::vector<std::vector<Ref>> perItem;
-                    for (size_t k = 0; k < callee.children.size(); ++k)
-                        perItem.push_back(compileCall(callee.children[k].id, in, nodeChain + "[" + std::to_string(k) + "]",
-                                                      m_allBranches ? -1 : slot, static_cast<Index>(k)));
-                    for (size_t o = 0; o < perItem.front().size(); ++o) {
-                        std::vector<int> choices;
-                        for (const auto& r : perItem) choices.push_back(fixedValue(r.at(o), here));
-                        // With all branches run, the result is chosen when an output is read.
-                        const bool sameShape = !m_allBranches && std::all_of(choices.begin(), choices.end(), [&](int v) {
-                            return m_values[static_cast<size_t>(v)].dims == m_values[static_cast<size_t>(choices[0])].dims;
-                        });
-                        Ref r;
-                        if (sameShape) {
-                            // One value downstream ops can read: each item copies into it when chosen.
-                            r.value = newValue(typeOf(choices[0]));
-                            for (size_t k = 0; k < choices.size(); ++k) {
-                                Step s;
-                                s.kind = StepKind::Copy;
-                                s.label = here + " (select " + std::to_string(k) + ")";
-                                s.in = {choices[k]};
-                                s.out = r.value;
-                                s.guardInput = slot;
-                                s.guardValue = static_cast<Index>(k);
-                                m_steps.push_back(s);
-                            }
-                        } else {
-                            r.indexInput = slot;
-                            r.choices = choices;
-                        }
-                        out.push_back(r);
-                    }
-                }
+    for (const int nodeIndex : graph.order) {
+        const size_t ni = static_cast<size_t>(nodeIndex);
+        const Node& n = def.nodes[ni];
+        std::vector<Ref> in;
+        for (const GraphSource& src : graph.inputs[ni]) in.push_back(refOf(src));
+        const std::string here = (m.path.empty() ? m_doc.model : m.path) + " node '" + n.id + "'";
+        std::vector<Ref> out;
+        if (!n.isCall()) {
+            const OpType* op = findOpType(n.op);
+            Json args = Json::object();
+            for (const ArgSpec& a : op->args) args[a.name] = n.args.contains(a.name) ? n.args[a.name] : a.defaultValue;
+            std::vector<TensorType> types;
+            Step s;
+            s.label = here + " (" + n.op + ")";
+            s.chain = prefix + n.id;
+            s.guardInput = guardInput;
+            s.guardValue = guardValue;
+            for (const Ref& r : in) {
+                s.in.push_back(fixedValue(r, here));
+                types.push_back(typeOf(s.in.back()));
             }
-            if (out.size() == 1) named[n.id] = out[0];
-            if (n.isCall()) {
-                const ModuleInstance& callee = m_analysis.tree.at(
-                    std::find_if(m.children.begin(), m.children.end(), [&](const ChildRef& c) { return c.name == n.call; })->id);
-                if (callee.kind == ModuleKind::Block)
-                    for (size_t o = 0; o < out.size() && o < callee.block->outputs.size(); ++o)
-                        named[n.id + "." + callee.block->outputs[o].name] = out[o];
+            std::vector<ShapeProblem> problems;
+            const TensorType t = inferOpShape(n.op, args, types, n.inputs, problems);
+            if (!problems.empty()) throw Error(here + ": " + problems.front().message);
+            s.args = parseStepArgs(args, static_cast<Index>(types.front().dims.size()));
+            if (n.op == "concat")
+                for (int v : s.in) s.concatSizes.push_back(m_values[static_cast<size_t>(v)].dims[static_cast<size_t>(s.args.dim)]);
+            s.kind = n.op == "add" ? StepKind::Add : n.op == "concat" ? StepKind::Concat
+                     : n.op == "relu" ? StepKind::ReLU : StepKind::Copy;
+            Ref r;
+            r.value = addStep(std::move(s), t);
+            out = {r};
+        } else {
+            const auto child = std::find_if(m.children.begin(), m.children.end(),
+                                            [&](const ChildRef& c) { return c.name == n.call; });
+            ML_ASSERT(child != m.children.end());
+            const ModuleInstance& callee = m_analysis.tree.at(child->id);
+            const std::string nodeChain = prefix + n.id;
+            if (n.listUse == ListUse::None) {
+                out = compileCall(child->id, in, nodeChain, guardInput, guardValue);
+            } else if (n.listUse == ListUse::Chain) {
+                out = in;
+                for (const ChildRef& item : callee.children)
+                    out = compileCall(item.id, out, nodeChain, guardInput, guardValue);
+            } else if (n.constIndex) {
+                const Index size = static_cast<Index>(callee.children.size());
+                const Index k = *n.constIndex < 0 ? *n.constIndex + size : *n.constIndex;
+                out = compileCall(callee.children[static_cast<size_t>(k)].id, in, nodeChain, guardInput, guardValue);
+            } else {
+                // list[index] with a runtime index: every item compiled, each guarded by its index value.
+                // The analysis checked the index is an input of this block.
+                const auto indexPort = std::find_if(def.inputs.begin(), def.inputs.end(),
+                                                    [&](const BlockInput& b) { return b.name == n.indexInput; });
+                const Ref& index = inputs.at(static_cast<size_t>(indexPort - def.inputs.begin()));
+                if (guardInput >= 0)
+                    throw Error(here + ": a runtime index inside a branch chosen by another runtime index is not "
+                                       "supported yet");
+                const int slot = index.indexInput;
+                Port& port = m_inputs[static_cast<size_t>(slot)];
+                port.listSize = port.listSize ? std::min<Index>(port.listSize, callee.children.size())
+                                              : static_cast<Index>(callee.children.size());
+                std::vector<std::vector<Ref>> perItem;
+                for (size_t k = 0; k < callee.children.size(); ++k)
+                    perItem.push_back(compileCall(callee.children[k].id, in, nodeChain + "[" + std::to_string(k) + "]",
+                                                  m_allBranches ? -1 : slot, static_cast<Index>(k)));
+                for (size_t o = 0; o < perItem.front().size(); ++o) {
+                    std::vector<int> choices;
+                    for (const auto& r : perItem) choices.push_back(fixedValue(r.at(o), here));
+                    // With all branches run, the result is chosen when an output is read.
+                    const bool sameShape = !m_allBranches && std::all_of(choices.begin(), choices.end(), [&](int v) {
+                        return m_values[static_cast<size_t>(v)].dims == m_values[static_cast<size_t>(choices[0])].dims;
+                    });
+                    Ref r;
+                    if (sameShape) {
+                        // One value downstream ops can read: each item copies into it when chosen.
+                        r.value = newValue(typeOf(choices[0]));
+                        for (size_t k = 0; k < choices.size(); ++k) {
+                            Step s;
+                            s.kind = StepKind::Copy;
+                            s.label = here + " (select " + std::to_string(k) + ")";
+                            s.in = {choices[k]};
+                            s.out = r.value;
+                            s.guardInput = slot;
+                            s.guardValue = static_cast<Index>(k);
+                            m_steps.push_back(s);
+                        }
+                    } else {
+                        r.indexInput = slot;
+                        r.choices = choices;
+                    }
+                    out.push_back(r);
+                }
             }
         }
-        if (remaining == before) throw Error(def.name + ": its forward graph cannot be ordered");
+        nodeOutputs[ni] = std::move(out);
     }
     std::vector<Ref> outputs;
-    for (const BlockOutput& o : def.outputs) outputs.push_back(named.at(o.from));
+    for (const GraphSource& src : graph.outputs) outputs.push_back(refOf(src));
     return outputs;
 }
 

@@ -58,19 +58,12 @@ std::string quoteList(const std::vector<std::string>& names) {
 
 bool checkedMul(Index a, Index b, Index& out) { return !__builtin_mul_overflow(a, b, &out); }
 
-// Where a node input comes from, resolved against a block definition.
-struct Source {
-    int node = -1;      // index into def.nodes, or -1 for a block input
-    int input = -1;     // index into def.inputs when node == -1
-    int output = 0;     // which output of the node
-};
+using Source = GraphSource;
 
-// Per-definition results of the graph checks, shared by all its instances.
-struct GraphInfo {
-    bool usable = false;                     // false: structure broken, skip inference
-    std::vector<int> order;                  // topological order of node indices
-    std::vector<std::vector<Source>> inputs; // per node, per input
-    std::vector<Source> outputs;             // per block output
+// Per-definition results of the graph checks, shared by all its instances;
+// the usable ones are published as Analysis::graphs.
+struct GraphInfo : BlockGraph {
+    bool usable = false; // false: structure broken, skip inference
 };
 
 struct CallSite {
@@ -244,6 +237,8 @@ void Analyzer::run() {
         m_out.inputTypes = inputs;
         m_out.outputTypes = callInstance(0, inputs, site);
     }
+    for (const auto& [def, g] : m_graphs)
+        if (g.usable) m_out.graphs.emplace(def, static_cast<const BlockGraph&>(g));
     finish();
 }
 

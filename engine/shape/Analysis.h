@@ -9,6 +9,7 @@
 #include "model/Module.h"
 #include "shape/Diagnostic.h"
 
+#include <map>
 #include <vector>
 
 namespace ml {
@@ -21,13 +22,34 @@ struct AnalysisOptions {
     Index maxActivationElements = Index(1) << 31; // values per sample of any tensor
 };
 
+// Where a node input or a block output comes from, resolved against its
+// block definition.
+struct GraphSource {
+    int node = -1;   // index into def.nodes, or -1 for a block input
+    int input = -1;  // index into def.inputs when node == -1
+    int output = 0;  // which output of the node
+};
+
+// A block definition's forward graph as shape inference orders it; the plan
+// and the editor read it instead of sorting again.
+struct BlockGraph {
+    std::vector<int> order;                       // node indices, inputs first (Kahn, smallest index first)
+    std::vector<std::vector<GraphSource>> inputs; // per node (definition order), per input
+    std::vector<GraphSource> outputs;             // per block output
+};
+
 struct Analysis {
     ModuleTree tree;
+    // Every definition an instance reached whose graph is well formed
+    // (acyclic, every reference resolved), keyed like ModuleInstance::block.
+    std::map<const BlockDef*, BlockGraph> graphs;
     std::vector<Diagnostic> diagnostics;
     std::vector<TensorType> inputTypes;  // the model's inputs, in order
     std::vector<TensorType> outputTypes; // the model's outputs, in order
 
     bool ok() const { return !hasErrors(diagnostics); }
+    // requires: def's graph is well formed (always so when ok()).
+    const BlockGraph& graphOf(const BlockDef& def) const { return graphs.at(&def); }
 };
 
 Analysis analyze(const ModelDocument& doc, const AnalysisOptions& options = {});
