@@ -782,6 +782,7 @@ void Plan::runForward(const Step& s) {
         ops::concatForward(m_concatInputs, y, m_concatGeometry);
         break;
     }
+    case StepKind::Count: ML_ASSERT(false); // not a kind
     }
 }
 
@@ -859,6 +860,7 @@ void Plan::runBackward(const Step& s) {
         ops::concatBackward(dy, m_concatGrads, m_concatGeometry);
         break;
     }
+    case StepKind::Count: ML_ASSERT(false); // not a kind
     }
 }
 

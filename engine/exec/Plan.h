@@ -11,6 +11,7 @@
 //   plan.setInput(0, x); plan.setIndexInput(1, task);   // per call
 //   plan.forward(n); ... write dL/dy into plan.outputGrad(0) ...; plan.backward();
 #include "exec/ParameterStore.h"
+#include "exec/StepKind.h"
 #include "ops/Concat.h"
 #include "model/Definition.h"
 #include "shape/Analysis.h"
@@ -21,11 +22,6 @@
 #include <vector>
 
 namespace ml {
-
-enum class StepKind {
-    Linear, Conv2d, BatchNorm, LayerNorm, ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Softmax, LogSoftmax,
-    MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Copy /* Flatten, Identity, flatten op, select */, Dropout, Add, Concat,
-};
 
 // The arguments of one op, read once when the plan is compiled.
 struct StepArgs {
