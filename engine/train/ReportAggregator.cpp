@@ -52,11 +52,15 @@ void ReportAggregator::push(const Report& report, double seconds) {
             }
         ++o.count;
     } else if (const auto* d = std::get_if<DiagnosticsReport>(&report)) {
-        if (!m_pending.diagnostics.empty() && seconds < m_diagnosticsStart + m_interval)
-            m_pending.diagnostics.back() = *d;
-        else {
-            m_pending.diagnostics.push_back(*d);
+        if (seconds >= m_diagnosticsStart + m_interval) {
             m_diagnosticsStart = seconds;
+            m_diagnosticsInInterval = 0;
+        }
+        if (m_diagnosticsInInterval < kDiagnosticsPerInterval || m_pending.diagnostics.empty()) {
+            m_pending.diagnostics.push_back(*d);
+            ++m_diagnosticsInInterval;
+        } else {
+            m_pending.diagnostics.back() = *d;
         }
     } else if (const auto* e = std::get_if<EpochReport>(&report)) {
         closeSteps(); // the epoch's point comes after its steps
@@ -79,7 +83,6 @@ ReportBatch ReportAggregator::take() {
     closeSteps(); // the reader sees the latest step, not one interval behind
     ReportBatch out = std::move(m_pending);
     m_pending = ReportBatch();
-    m_diagnosticsStart = -1e300;
     return out;
 }
 
@@ -88,6 +91,7 @@ void ReportAggregator::clear() {
     m_pending = ReportBatch();
     m_open.count = 0;
     m_diagnosticsStart = -1e300;
+    m_diagnosticsInInterval = 0;
 }
 
 } // namespace ml

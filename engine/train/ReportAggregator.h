@@ -19,7 +19,7 @@ struct ReportBatch {
     std::optional<RunDescription> description;
     std::vector<RunEvent> events;               // every one, in order
     std::vector<StepReport> steps;              // one per interval: mean losses, the last step's counters
-    std::vector<DiagnosticsReport> diagnostics; // the latest of each interval
+    std::vector<DiagnosticsReport> diagnostics; // up to kDiagnosticsPerInterval per interval, the latest last
     std::vector<EpochReport> epochs;            // every one
     std::optional<GridReport> grid;             // the latest
     std::optional<FinishedReport> finished;
@@ -29,6 +29,10 @@ struct ReportBatch {
 
 class ReportAggregator {
 public:
+    // Diagnostics come every few steps: a short or slow run keeps its points,
+    // a fast one keeps this many per interval (the latest replacing the last).
+    static constexpr int kDiagnosticsPerInterval = 8;
+
     explicit ReportAggregator(double intervalSeconds = 1.0 / 30);
 
     void push(const Report& report);                 // timed by the steady clock
@@ -50,6 +54,7 @@ private:
     ReportBatch m_pending;
     OpenSteps m_open;
     double m_diagnosticsStart = -1e300;
+    int m_diagnosticsInInterval = 0;
 
     void closeSteps(); // under the lock
 };

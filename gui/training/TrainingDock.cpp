@@ -108,6 +108,13 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     m_losses = new QLabel;
     m_losses->setWordWrap(true);
 
+    // Named so tests (and style sheets) find them as a person does, by what they set.
+    const std::pair<QWidget*, const char*> names[] = {
+        {m_dataset, "dataset"}, {m_optimizer, "optimizer"}, {m_lr, "lr"}, {m_momentum, "momentum"},
+        {m_weightDecay, "weightDecay"}, {m_schedule, "schedule"}, {m_lrSchedule, "lrSchedule"}, {m_batch, "batchSize"},
+        {m_epochs, "epochs"}, {m_seed, "seed"}, {m_threads, "threads"}, {m_diagEvery, "diagnosticsEvery"},
+        {m_depth, "curveDepth"}, {m_smoothing, "smoothing"}};
+    for (const auto& [w, name] : names) w->setObjectName(QString::fromLatin1(name));
     auto* form = new QFormLayout;
     form->addRow(tr("Dataset"), m_dataset);
     form->addRow(tr("Optimizer"), m_optimizer);

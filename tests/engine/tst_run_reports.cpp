@@ -110,14 +110,14 @@ private Q_SLOTS:
         QVERIFY(std::abs(b.steps.front().stepsPerSecond - 1e5) < 1e-3);
     }
 
-    void diagnosticsKeepTheLatestOfEachIntervalAndEventsCloseSteps() {
+    void diagnosticsKeepEightPerIntervalAndEventsCloseSteps() {
         ReportAggregator agg(0.1);
         DiagnosticsReport d;
-        for (Index s : {10, 20}) {
+        for (Index s = 10; s <= 100; s += 10) { // 10 within one interval
             d.step = s;
-            agg.push(d, 0.01 * double(s) / 10);
+            agg.push(d, 0.001 * double(s) / 10);
         }
-        d.step = 30;
+        d.step = 110;
         agg.push(d, 0.2);
         agg.push(step(1, 1.0, {1.0}, 10), 0.0);
         agg.push(RunEvent{RunEvent::Kind::Paused, 1}, 0.01);
@@ -129,9 +129,10 @@ private Q_SLOTS:
         f.steps = 2;
         agg.push(f, 0.04);
         const ReportBatch b = agg.take();
-        QCOMPARE(b.diagnostics.size(), size_t(2));
-        QCOMPARE(b.diagnostics[0].step, Index(20));
-        QCOMPARE(b.diagnostics[1].step, Index(30));
+        QCOMPARE(b.diagnostics.size(), size_t(ReportAggregator::kDiagnosticsPerInterval + 1));
+        QCOMPARE(b.diagnostics[6].step, Index(70));
+        QCOMPARE(b.diagnostics[7].step, Index(100)); // the latest replaced steps 80 and 90
+        QCOMPARE(b.diagnostics[8].step, Index(110));
         QCOMPARE(b.steps.size(), size_t(2));
         QCOMPARE(b.steps[0].loss, 1.0);
         QCOMPARE(b.steps[1].loss, 3.0);
