@@ -241,6 +241,12 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     onState(TrainingSession::State::Idle);
 }
 
+TrainingDock::~TrainingDock() {
+    // End the run while the plots still exist; its last reports go nowhere.
+    m_session->blockSignals(true);
+    m_session->stopAndWait();
+}
+
 LivePlot* TrainingDock::plot(const QString& name) const {
     for (LivePlot* p : m_plots)
         if (p->objectName() == name) return p;

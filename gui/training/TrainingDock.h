@@ -33,6 +33,7 @@ class TrainingDock : public QDockWidget {
 
 public:
     TrainingDock(Editor* editor, QWidget* parent = nullptr);
+    ~TrainingDock() override;
 
     QAction* trainAction() const { return m_train; }
     QAction* pauseAction() const { return m_pause; }
