@@ -137,7 +137,19 @@ void LivePlot::sync(const Run& run, const QString& prefix, bool faint) {
         added = true;
     }
     if (!added) return;
+    if (!isVisible()) {
+        m_dirty = true; // a hidden tab draws when shown, not at every update
+        return;
+    }
     if (m_follow) m_plot->rescaleAxes(true); // until the user zooms or drags; double-click follows again
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LivePlot::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (!m_dirty) return;
+    m_dirty = false;
+    if (m_follow) m_plot->rescaleAxes(true);
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -39,6 +39,9 @@ public:
     int pointCount(const QString& series) const; // raw points drawn
     bool exportTo(const QString& path);        // .png, .pdf or .csv by extension
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
     struct Curve {
         QCPGraph* raw = nullptr;
@@ -56,6 +59,7 @@ private:
     double m_smoothing = 0.6;
     bool m_logY;
     bool m_follow = true;
+    bool m_dirty = false;
 
     void rebuildSmooth(Curve& c);
     void showMenu(const QPoint& pos);
