@@ -1,6 +1,8 @@
 #include "app/MainWindow.h"
 #include "app/MenuPath.h"
 #include "app/RenderBenchmark.h"
+#include "training/TrainingBenchmark.h"
+#include "training/TrainingDock.h"
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/EditorView.h"
@@ -9,6 +11,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -38,7 +41,17 @@ int main(int argc, char* argv[]) {
                                   QStringLiteral("Choose the menu item at <path> (e.g. File/Examples/simple_cnn.json) "
                                                  "once the window is up, and print the file then open."),
                                   QStringLiteral("path"));
-    parser.addOptions({screenshot, enter, select, light, bench, menu});
+    const QCommandLineOption trainBench(QStringLiteral("train-bench"),
+                                        QStringLiteral("Train the file headless, then in the window with the plots shown; "
+                                                       "print both step rates and the GUI event latency, and quit."));
+    const QCommandLineOption maxSteps(QStringLiteral("max-steps"), QStringLiteral("Cap training at <n> steps."),
+                                      QStringLiteral("n"), QStringLiteral("0"));
+    const QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Training plot tab to show (0 Loss ... 4 Regions)."),
+                                 QStringLiteral("index"), QStringLiteral("0"));
+    const QCommandLineOption trainFor(QStringLiteral("train-for"),
+                                      QStringLiteral("With --screenshot: train for <ms> first (the plots mid-run)."),
+                                      QStringLiteral("ms"));
+    parser.addOptions({screenshot, enter, select, light, bench, menu, trainBench, maxSteps, tab, trainFor});
     parser.process(app);
 
     if (parser.isSet(bench)) return ml::gui::runRenderBenchmark({1000, 3000}, stdout);
@@ -52,6 +65,16 @@ int main(int argc, char* argv[]) {
     }
     if (const QStringList args = parser.positionalArguments(); !args.isEmpty()) window.openFile(args.first());
     window.show();
+    if (parser.isSet(trainBench)) {
+        window.setPromptsEnabled(false);
+        return ml::gui::runTrainingBenchmark(window, parser.value(maxSteps).toLongLong(), parser.value(tab).toInt(), stdout);
+    }
+    if (auto* tabs = window.training()->findChild<QTabWidget*>()) tabs->setCurrentIndex(parser.value(tab).toInt());
+    if (shot && parser.isSet(trainFor)) {
+        // Mid-run: train for the given time, pause, then take the picture.
+        QTimer::singleShot(300, &window, [&] { window.training()->trainAction()->trigger(); });
+        QTimer::singleShot(300 + parser.value(trainFor).toInt(), &window, [&] { window.training()->pauseAction()->trigger(); });
+    }
     if (parser.isSet(enter)) window.editor()->enterNode(parser.value(enter));
     if (parser.isSet(select)) window.editor()->scene()->selectKeys({parser.value(select)});
     if (parser.isSet(menu)) {
@@ -67,7 +90,7 @@ int main(int argc, char* argv[]) {
         std::fflush(stdout);
     }
     if (shot) {
-        QTimer::singleShot(800, &window, [&] {
+        QTimer::singleShot(800 + (parser.isSet(trainFor) ? parser.value(trainFor).toInt() + 400 : 0), &window, [&] {
             window.view()->frameAll();
             if (parser.isSet(select)) {
                 // Readable: natural size, centred on the selected item.

@@ -27,6 +27,16 @@ const char* finishReasonName(FinishedReport::Reason reason) {
     return "?";
 }
 
+const char* runEventName(RunEvent::Kind kind) {
+    switch (kind) {
+    case RunEvent::Kind::Started: return "started";
+    case RunEvent::Kind::Paused: return "paused";
+    case RunEvent::Kind::Resumed: return "resumed";
+    case RunEvent::Kind::Stopped: return "stopped";
+    }
+    return "?";
+}
+
 Json reportToJson(const Report& report) {
     Json j = Json::object();
     if (const auto* s = std::get_if<StepReport>(&report)) {
@@ -68,6 +78,34 @@ Json reportToJson(const Report& report) {
         j["validation_accuracy"] = nums(e->validationAccuracy);
         j["validation_samples"] = e->validationSamples;
         j["seconds"] = e->seconds;
+    } else if (const auto* rd = std::get_if<RunDescription>(&report)) {
+        j["type"] = "description";
+        j["model"] = rd->model;
+        Json modules = Json::array();
+        for (const RunModule& m : rd->modules)
+            modules.push_back({{"path", m.path}, {"type", m.type}, {"depth", m.depth}, {"canvas_nodes", m.canvasNodes},
+                               {"parameters", m.parameters}});
+        j["modules"] = modules;
+        j["parameters"] = rd->parameters;
+        Json uses = Json::array();
+        for (const UseGradient& u : rd->sharedUses) uses.push_back({{"parameter", u.parameter}, {"use", u.use}});
+        j["shared_uses"] = uses;
+        j["objectives"] = rd->objectives;
+        j["task_groups"] = rd->taskGroups;
+        j["unique_parameters"] = rd->uniqueParameters;
+        j["naive_parameters"] = rd->naiveParameters;
+        j["steps_per_epoch"] = rd->stepsPerEpoch;
+        j["epochs"] = rd->epochs;
+        j["grid_inputs"] = rd->gridInputs;
+    } else if (const auto* ev = std::get_if<RunEvent>(&report)) {
+        j["type"] = "event";
+        j["event"] = runEventName(ev->kind);
+        j["step"] = ev->step;
+    } else if (const auto* g = std::get_if<GridReport>(&report)) {
+        j["type"] = "grid";
+        j["step"] = g->step;
+        j["points"] = g->points;
+        j["classes"] = g->classes;
     } else if (const auto* f = std::get_if<FinishedReport>(&report)) {
         j["type"] = "finished";
         j["reason"] = finishReasonName(f->reason);

@@ -65,6 +65,44 @@ struct EpochReport {
     double seconds = 0;
 };
 
+// Sent once, before the first step, so later reports can be read by position:
+// DiagnosticsReport.modules[i] is modules[i] here, parameters likewise.
+struct RunModule {
+    std::string path;   // "" for the whole model
+    std::string type;
+    int depth = 0;      // 0 for the root, 1 for its children, ...
+    std::vector<std::string> canvasNodes; // "Block/nodeId" of every call node that runs it
+    std::vector<std::string> parameters;  // its unique parameters' names
+};
+
+struct RunDescription {
+    std::string model;
+    std::vector<RunModule> modules;         // each instance once, under its first path
+    std::vector<std::string> parameters;    // trained tensors, store order
+    std::vector<UseGradient> sharedUses;    // (parameter, use) of every shared parameter's call sites; gradNorm 0
+    std::vector<std::string> objectives;    // labels, the order of StepReport.objectiveLosses
+    std::vector<std::string> taskGroups;    // objective groups ("task_index=0"), the order of task cosines
+    Index uniqueParameters = 0, naiveParameters = 0;
+    Index stepsPerEpoch = 0, epochs = 0;
+    int gridInputs = 0;                     // features per sample when decision regions can be drawn (2), else 0
+};
+
+// The run's control changes, in the order the training thread saw them.
+struct RunEvent {
+    enum class Kind { Started, Paused, Resumed, Stopped };
+    Kind kind = Kind::Started;
+    Index step = 0; // steps done when it happened
+};
+
+// The first output evaluated on requested points (eval mode, between steps).
+struct GridReport {
+    Index step = 0;
+    Index points = 0;
+    Index width = 0;            // scores per point
+    std::vector<int> classes;   // argmax per point
+    std::vector<float> scores;  // points x width, the raw output
+};
+
 struct FinishedReport {
     enum class Reason { Completed, Stopped, NonFinite, Failed };
     Reason reason = Reason::Completed;
@@ -72,9 +110,11 @@ struct FinishedReport {
     Index steps = 0;
 };
 
-using Report = std::variant<StepReport, DiagnosticsReport, EpochReport, FinishedReport>;
+using Report = std::variant<StepReport, DiagnosticsReport, EpochReport, FinishedReport, RunDescription, RunEvent,
+                            GridReport>;
 
 Json reportToJson(const Report& report); // one line of a JSONL log
 const char* finishReasonName(FinishedReport::Reason reason);
+const char* runEventName(RunEvent::Kind kind);
 
 } // namespace ml

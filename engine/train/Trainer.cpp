@@ -1,46 +1,23 @@
 #include "train/Trainer.h"
+#include "train/TrainerDetail.h"
 
 #include "core/Error.h"
-#include "exec/Threads.h"
-#include "io/Weights.h"
 #include "train/Adam.h"
 #include "train/GradClip.h"
 #include "train/LrSchedule.h"
 #include "train/Sgd.h"
 
-#include <charconv>
-#include <chrono>
 #include <cmath>
 #include <functional>
-#include <limits>
+#include <algorithm>
+#include <map>
 #include <set>
 
 namespace ml {
 
-namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Optimizer state in a checkpoint; '/' cannot appear in a module name, so no parameter clashes.
-const std::string kOptimizerPrefix = "optimizer/";
-
-class NonFiniteError : public Error {
-public:
-    using Error::Error;
-};
-
-double norm2(const std::vector<float>& v) {
-    double s = 0;
-    for (float x : v) s += double(x) * x;
-    return s;
-}
-
-std::string groupLabel(const Objective& o) {
-    std::string s;
-    for (const auto& [name, value] : o.indexValues) s += (s.empty() ? "" : ", ") + name + "=" + std::to_string(value);
-    return s.empty() ? o.output : s;
-}
-
-} // namespace
+using detail::groupLabel;
+using detail::kNaN;
+using detail::NonFiniteError;
 
 Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
     : m_doc(std::move(doc)), m_config(std::move(config)), m_data(std::move(data)) {
@@ -137,7 +114,7 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
     std::set<InstanceId> seen;
     std::function<void(InstanceId, const std::string&)> walk = [&](InstanceId id, const std::string& path) {
         if (!seen.insert(id).second) return;
-        ModuleParams m{path, tree.at(id).type, {}};
+        ModuleParams m{path, tree.at(id).type, id, {}};
         for (const StateEntry& e : tree.namedParametersOf(id)) m.tensors.push_back(m_store->indexOf(e.owner, e.tensorIndex));
         if (!m.tensors.empty()) m_modules.push_back(m);
         for (const ChildRef& c : tree.at(id).children) walk(c.id, path.empty() ? c.name : path + "." + c.name);
@@ -155,20 +132,91 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
             m_inputSlices.emplace_back(m_plan->inputIsIndex(i) ? 0 : static_cast<size_t>(batch * Tensor::numel(m_plan->inputShape(i))));
     m_correct.assign(m_objectives.size(), 0);
     m_seen.assign(m_objectives.size(), 0);
+    describe();
+}
+
+void Trainer::describe() {
+    RunDescription& d = m_description;
+    const ModuleTree& tree = m_analysis.tree;
+    d.model = m_doc.model;
+    // The canvas shows a module as the call nodes of its parent block's graph.
+    std::map<InstanceId, std::vector<std::string>> canvas;
+    for (const ModuleInstance& inst : tree.instances) {
+        if (!inst.block) continue;
+        for (const Node& n : inst.block->nodes) {
+            if (!n.isCall()) continue;
+            for (const ChildRef& c : inst.children)
+                if (c.name == n.call) canvas[c.id].push_back(inst.block->name + "/" + n.id);
+        }
+    }
+    for (const ModuleParams& m : m_modules) {
+        RunModule r;
+        r.path = m.path;
+        r.type = m.type;
+        r.depth = m.path.empty() ? 0 : 1 + static_cast<int>(std::count(m.path.begin(), m.path.end(), '.'));
+        if (auto it = canvas.find(m.id); it != canvas.end()) r.canvasNodes = it->second;
+        for (int t : m.tensors) r.parameters.push_back(m_store->at(t).name);
+        d.modules.push_back(std::move(r));
+    }
+    for (const StoredTensor& t : m_store->tensors())
+        if (!t.isBuffer) d.parameters.push_back(t.name);
+    for (const ParameterUse& u : m_plan->parameterUses()) d.sharedUses.push_back({m_store->at(u.parameter).name, u.label, 0});
+    for (const Objective& o : m_objectives) d.objectives.push_back(o.label());
+    for (const std::vector<int>& g : m_groups) d.taskGroups.push_back(groupLabel(m_objectives[static_cast<size_t>(g.front())]));
+    d.uniqueParameters = tree.uniqueParameterCount();
+    d.naiveParameters = tree.naiveParameterCount();
+    const Index count = m_data.train.count(), batch = m_plan->maxBatch();
+    d.stepsPerEpoch = count > batch ? count / batch : 1; // the sampler drops a short last batch
+    d.epochs = m_config.epochs;
+    int floats = 0;
+    for (Index w : m_inputWidths) floats += w > 0;
+    if (floats == 1 && m_inputSlices.empty() && m_objectives.front().loss == LossKind::CrossEntropy)
+        for (Index w : m_inputWidths)
+            if (w == 2) d.gridInputs = 2;
+}
+
+GridReport Trainer::evaluatePoints(std::span<const float> points) {
+    const Index features = m_description.gridInputs;
+    if (features == 0) throw Error(m_doc.model + ": decision regions need one input of 2 features and a classifier");
+    if (points.size() % static_cast<size_t>(features) != 0)
+        throw Error("evaluation points: " + std::to_string(points.size()) + " values are not pairs");
+    const Objective& first = m_objectives.front();
+    int output = 0, input = 0;
+    for (int i = 0; i < m_plan->outputCount(); ++i)
+        if (m_plan->outputName(i) == first.output) output = i;
+    for (int i = 0; i < m_plan->inputCount(); ++i) {
+        if (!m_plan->inputIsIndex(i)) input = i;
+        for (const auto& [name, value] : first.indexValues)
+            if (m_plan->inputIsIndex(i) && m_plan->inputName(i) == name) m_plan->setIndexInput(i, value);
+    }
+    GridReport g;
+    g.step = m_step;
+    g.points = static_cast<Index>(points.size()) / features;
+    g.width = m_plan->outputWidth(output);
+    g.scores.resize(static_cast<size_t>(g.points * g.width));
+    g.classes.resize(static_cast<size_t>(g.points));
+    m_plan->setTraining(false);
+    struct BackToTraining {
+        Plan& plan;
+        ~BackToTraining() { plan.setTraining(true); }
+    } restore{*m_plan};
+    const Index batch = m_plan->maxBatch();
+    for (Index start = 0; start < g.points; start += batch) {
+        const Index n = std::min(batch, g.points - start);
+        m_plan->setInput(input, points.data() + start * features, n);
+        m_plan->forward(n);
+        const float* out = m_plan->output(output);
+        std::copy_n(out, n * g.width, g.scores.data() + start * g.width);
+        for (Index r = 0; r < n; ++r)
+            g.classes[static_cast<size_t>(start + r)] =
+                static_cast<int>(std::max_element(out + r * g.width, out + (r + 1) * g.width) - (out + r * g.width));
+    }
+    return g;
 }
 
 Trainer::~Trainer() {
     stop();
     if (m_thread.joinable()) m_thread.join();
-}
-
-void Trainer::setReportCallback(std::function<void(const Report&)> callback) {
-    ML_ASSERT(!m_running.load()); // the training thread reads it without a lock
-    m_callback = std::move(callback);
-}
-
-void Trainer::emit(const Report& r) {
-    if (m_callback) m_callback(r);
 }
 
 void Trainer::fillBatch(const data::Dataset& set, std::span<const Index> rows) {
@@ -257,71 +305,6 @@ const StepReport& Trainer::trainStep(std::span<const Index> rows) {
     return r;
 }
 
-DiagnosticsReport Trainer::diagnose(std::span<const Index> rows) {
-    fillBatch(m_data.train, rows);
-    DiagnosticsReport d;
-    d.step = m_step;
-    // Keep what a diagnostic pass changes (BatchNorm's running statistics).
-    std::vector<std::vector<float>> buffers;
-    for (const StoredTensor& t : m_store->tensors())
-        if (t.isBuffer) buffers.push_back(t.value);
-    // Per objective group: its own gradient, for the task cosines.
-    std::vector<std::vector<std::vector<float>>> perGroup;
-    m_plan->zeroGrad();
-    for (const std::vector<int>& g : m_groups) {
-        std::vector<std::vector<float>> before;
-        for (const StoredTensor& t : m_store->tensors()) before.push_back(t.grad);
-        forwardBackward(g, true);
-        std::vector<std::vector<float>> diff;
-        for (size_t i = 0; i < m_store->tensors().size(); ++i) {
-            const std::vector<float>& now = m_store->tensors()[i].grad;
-            std::vector<float> delta(now.size());
-            for (size_t k = 0; k < now.size(); ++k) delta[k] = now[k] - before[i][k];
-            diff.push_back(std::move(delta));
-        }
-        perGroup.push_back(std::move(diff));
-    }
-    // The gradient of everything the step trains on (all groups, weighted as in training).
-    for (size_t m = 0; m < m_modules.size(); ++m) {
-        double g = 0, p = 0;
-        for (int t : m_modules[m].tensors) {
-            g += norm2(m_store->at(t).grad);
-            p += norm2(m_store->at(t).value);
-        }
-        d.modules.push_back({m_modules[m].path, m_modules[m].type, std::sqrt(g), std::sqrt(p)});
-    }
-    for (const ParameterUse& u : m_plan->parameterUses())
-        d.uses.push_back({m_store->at(u.parameter).name, u.label, std::sqrt(norm2(u.grad))});
-    // The update/weight ratio is filled in by run() once the step has been taken.
-    for (const StoredTensor& t : m_store->tensors())
-        if (!t.isBuffer) d.parameters.push_back({t.name, std::sqrt(norm2(t.grad)), std::sqrt(norm2(t.value)), kNaN});
-    for (size_t a = 0; a < m_groups.size(); ++a)
-        for (size_t b = a + 1; b < m_groups.size(); ++b) {
-            double dot = 0, na = 0, nb = 0;
-            Index shared = 0;
-            for (size_t i = 0; i < m_store->tensors().size(); ++i) {
-                const auto& ga = perGroup[a][i];
-                const auto& gb = perGroup[b][i];
-                if (ga.empty() || norm2(ga) == 0 || norm2(gb) == 0) continue;
-                ++shared;
-                for (size_t k = 0; k < ga.size(); ++k) {
-                    dot += double(ga[k]) * gb[k];
-                    na += double(ga[k]) * ga[k];
-                    nb += double(gb[k]) * gb[k];
-                }
-            }
-            if (shared == 0) continue;
-            d.taskCosines.push_back({groupLabel(m_objectives[static_cast<size_t>(m_groups[a].front())]),
-                                     groupLabel(m_objectives[static_cast<size_t>(m_groups[b].front())]),
-                                     dot / std::sqrt(na * nb), shared});
-        }
-    size_t k = 0;
-    for (StoredTensor& t : m_store->tensors())
-        if (t.isBuffer) t.value = buffers[k++];
-    m_plan->zeroGrad();
-    return d;
-}
-
 EpochReport Trainer::evaluate() {
     EpochReport e;
     e.epoch = m_epoch;
@@ -354,203 +337,6 @@ EpochReport Trainer::evaluate() {
     }
     e.validationSamples = set.count();
     return e;
-}
-
-void Trainer::start() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_running.load()) {
-        m_paused = false;
-        m_wake.notify_all();
-        return;
-    }
-    if (m_thread.joinable()) m_thread.join();
-    m_stopRequested = false; // a pause() before start() holds the run before its first step
-    m_running = true;
-    m_thread = std::thread([this] { run(); });
-}
-
-void Trainer::pause() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_paused = true;
-}
-
-void Trainer::resume() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_paused = false;
-    m_stepsAllowed = 0;
-    m_wake.notify_all();
-}
-
-void Trainer::step() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (!m_paused) return; // running already: a step request would only pile up
-    ++m_stepsAllowed;
-    m_wake.notify_all();
-}
-
-void Trainer::stop() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_stopRequested = true;
-    m_wake.notify_all();
-}
-
-void Trainer::wait() {
-    if (m_thread.joinable()) m_thread.join();
-}
-
-bool Trainer::isPaused() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_paused;
-}
-
-bool Trainer::waitForPermission() {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    m_wake.wait(lock, [this] { return m_stopRequested || !m_paused || m_stepsAllowed > 0; });
-    if (m_stopRequested) return false;
-    if (m_paused) --m_stepsAllowed;
-    return true;
-}
-
-void Trainer::run() {
-    FinishedReport finished;
-    try {
-        setComputeThreads(m_config.threads);
-        data::BatchSampler sampler(m_data.train.count(), m_plan->maxBatch(), true, m_config.seed + 5,
-                                   /*dropLast*/ m_data.train.count() > m_plan->maxBatch());
-        bool stopped = false;
-        // m_epoch counts completed epochs, so a checkpoint taken mid-epoch resumes in it.
-        while (m_epoch < m_config.epochs && !stopped) {
-            const auto epochStart = std::chrono::steady_clock::now();
-            std::fill(m_correct.begin(), m_correct.end(), 0);
-            std::fill(m_seen.begin(), m_seen.end(), 0);
-            double lossSum = 0;
-            Index steps = 0;
-            const Index perEpoch = sampler.batchesPerEpoch();
-            auto last = std::chrono::steady_clock::now();
-            for (std::span<const Index> rows = sampler.next(); !rows.empty(); rows = sampler.next()) {
-                if (!waitForPermission() || (m_config.maxSteps > 0 && m_step >= m_config.maxSteps)) {
-                    stopped = true;
-                    break;
-                }
-                const bool diagnose = m_step % m_config.diagnosticsEvery == 0;
-                DiagnosticsReport diag;
-                std::vector<std::vector<float>> before;
-                if (diagnose) {
-                    diag = this->diagnose(rows);
-                    for (const StoredTensor& t : m_store->tensors())
-                        if (!t.isBuffer) before.push_back(t.value);
-                }
-                StepReport r = trainStep(rows);  // a copy: the callback may keep it
-                if (diagnose) {
-                    size_t k = 0;
-                    for (const StoredTensor& t : m_store->tensors()) {
-                        if (t.isBuffer) continue;
-                        double update = 0;
-                        for (size_t e = 0; e < t.value.size(); ++e)
-                            update += (double(t.value[e]) - before[k][e]) * (double(t.value[e]) - before[k][e]);
-                        ParameterStats& p = diag.parameters[k++];
-                        p.updateRatio = p.paramNorm > 0 ? std::sqrt(update) / p.paramNorm : kNaN;
-                    }
-                }
-                const auto now = std::chrono::steady_clock::now();
-                r.stepsPerSecond = 1.0 / std::max(1e-9, std::chrono::duration<double>(now - last).count());
-                last = now;
-                r.epochFraction = double(++steps) / double(std::max<Index>(1, perEpoch));
-                lossSum += r.loss;
-                emit(r);
-                if (diagnose) emit(diag);
-            }
-            if (stopped && steps == 0) break;
-            EpochReport e = evaluate();
-            e.trainLoss = steps ? lossSum / double(steps) : kNaN;
-            e.trainAccuracy.assign(m_objectives.size(), kNaN);
-            for (size_t k = 0; k < m_objectives.size(); ++k)
-                if (m_seen[k] > 0) e.trainAccuracy[k] = m_correct[k] / m_seen[k];
-            e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
-            emit(e);
-            if (!stopped) ++m_epoch;
-        }
-        finished.reason = stopped ? FinishedReport::Reason::Stopped : FinishedReport::Reason::Completed;
-        finished.message = stopped ? "stopped after step " + std::to_string(m_step) : "completed";
-    } catch (const NonFiniteError& e) {
-        finished.reason = FinishedReport::Reason::NonFinite;
-        finished.message = e.what();
-    } catch (const std::exception& e) {
-        finished.reason = FinishedReport::Reason::Failed;
-        finished.message = e.what();
-    } catch (...) {
-        finished.reason = FinishedReport::Reason::Failed;
-        finished.message = "an unknown error stopped training";
-    }
-    finished.steps = m_step;
-    {
-        // Not running from here on: a start() prompted by the report joins this thread and begins anew.
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_running = false;
-    }
-    try {
-        emit(finished);
-    } catch (...) {
-        // A callback that throws must not take the program down with this thread.
-    }
-}
-
-void Trainer::saveCheckpoint(const std::string& path) const {
-    std::vector<io::NamedTensor> tensors = io::storeToTensors(*m_store);
-    for (Index i = 0; i < m_optimizer->paramCount(); ++i) {
-        // Parameters are the store's non-buffer entries, in order.
-        const std::string name = [&] {
-            Index k = 0;
-            for (const StoredTensor& t : m_store->tensors())
-                if (!t.isBuffer && k++ == i) return t.name;
-            return std::string();
-        }();
-        for (const std::string& s : m_optimizer->stateNames()) {
-            if (!m_optimizer->hasState(i, s)) continue;
-            const auto v = m_optimizer->state(i, s);
-            io::NamedTensor n;
-            n.name = kOptimizerPrefix + name + "." + s;
-            n.shape = m_store->at(m_store->indexOf(name)).shape;
-            n.f32.assign(v.begin(), v.end());
-            tensors.push_back(std::move(n));
-        }
-        if (m_optimizer->tracksSteps()) {
-            io::NamedTensor n;
-            n.name = kOptimizerPrefix + name + ".step";
-            n.dtype = io::DType::I64;
-            n.i64 = {m_optimizer->stepCount(i)};
-            tensors.push_back(std::move(n));
-        }
-    }
-    io::writeSafetensors(path, tensors,
-                         {{"format", "modulelab-checkpoint"}, {"model", m_doc.model},
-                          {"optimizer", std::string(m_optimizer->kind())}, {"step", std::to_string(m_step)},
-                          {"epoch", std::to_string(m_epoch)}});
-}
-
-void Trainer::loadCheckpoint(const std::string& path) {
-    const io::SafetensorsFile file = io::readSafetensors(path);
-    io::SafetensorsFile weights;
-    for (const io::NamedTensor& t : file.tensors)
-        if (!t.name.starts_with(kOptimizerPrefix)) weights.tensors.push_back(t);
-    io::loadWeights(*m_store, weights, path);
-    Index i = 0;
-    for (const StoredTensor& t : m_store->tensors()) {
-        if (t.isBuffer) continue;
-        for (const std::string& s : m_optimizer->stateNames())
-            if (const io::NamedTensor* n = file.find(kOptimizerPrefix + t.name + "." + s)) m_optimizer->setState(i, s, n->f32);
-        if (const io::NamedTensor* n = file.find(kOptimizerPrefix + t.name + ".step"); n && !n->i64.empty())
-            m_optimizer->setStepCount(i, n->i64[0]);
-        ++i;
-    }
-    for (const auto& [key, value] : file.metadata) {
-        if (key != "step" && key != "epoch") continue;
-        Index number = -1;
-        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-        if (error != std::errc() || end != value.data() + value.size() || number < 0)
-            throw Error(path + ": metadata '" + key + "' is \"" + value + "\", not a count");
-        (key == "step" ? m_step : m_epoch) = number;
-    }
 }
 
 } // namespace ml

@@ -13,6 +13,7 @@
 #include "train/TrainingData.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -39,6 +40,10 @@ public:
     void stop();    // ends the run after the current step
     void wait();    // blocks until the run has ended
     bool isRunning() const { return m_running.load(); }
+    // Points (count x 2 features, row-major) that the run evaluates between
+    // steps at most every `everySeconds`, sending a GridReport; empty: none.
+    // Any thread, any time.
+    void setEvaluationPoints(std::vector<float> points, double everySeconds = 0.25);
     bool isPaused() const;
 
     // Only while not running (before start() or after wait()):
@@ -51,6 +56,7 @@ public:
     const std::vector<Objective>& objectives() const { return m_objectives; }
     const TrainingData& data() const { return m_data; }
     const std::string& adaptation() const { return m_adaptation; }
+    const RunDescription& description() const { return m_description; } // also the run's first report
     Index stepsDone() const { return m_step; }
 
     // Runs one training step on the given batch rows synchronously (tests, bench).
@@ -60,6 +66,9 @@ public:
     // statistics restored, gradients zeroed after); update ratios left NaN.
     DiagnosticsReport diagnose(std::span<const Index> rows);
     EpochReport evaluate();                                   // validation metrics in eval mode
+    // The first objective's output on points of description().gridInputs
+    // features each, in eval mode; throws when the model cannot take them.
+    GridReport evaluatePoints(std::span<const float> points);
 
     // Weights, optimizer state and step count in one safetensors file.
     void saveCheckpoint(const std::string& path) const;
@@ -68,6 +77,7 @@ public:
 private:
     struct ModuleParams {
         std::string path, type;
+        InstanceId id = -1;
         std::vector<int> tensors; // store indices of its unique parameters
     };
 
@@ -87,6 +97,7 @@ private:
     std::vector<ParamRef> m_paramRefs;
     StepReport m_stepReport;
     std::vector<ModuleParams> m_modules;
+    RunDescription m_description;
     data::Batch m_batch;
     std::vector<std::vector<float>> m_inputSlices; // per float input, when the sample feeds several inputs
     std::vector<Index> m_inputWidths;              // elements per sample of each input (0 for an index)
@@ -102,6 +113,11 @@ private:
     std::atomic<bool> m_running{false};
     bool m_paused = false, m_stopRequested = false;
     Index m_stepsAllowed = 0; // single steps granted while paused
+    bool m_pauseReported = false;
+    bool m_described = false; // the description goes out with the first run only
+    std::vector<float> m_gridPoints; // under m_mutex
+    double m_gridEvery = 0.25;
+    bool m_gridChanged = false;
 
     void run();
     bool waitForPermission(); // false: stop
@@ -110,6 +126,8 @@ private:
     const std::vector<ObjectiveResult>& forwardBackward(const std::vector<int>& which, bool backward);
     double currentLr() const;
     void checkFinite(double loss, const std::vector<int>& which);
+    void describe();
+    void evaluateGridIfDue(std::chrono::steady_clock::time_point& last);
 };
 
 } // namespace ml

@@ -10,6 +10,7 @@
 #include "editor/NodeItem.h"
 #include "editor/PaletteView.h"
 #include "editor/Theme.h"
+#include "training/TrainingDock.h"
 
 #include <QAction>
 #include <QApplication>
@@ -29,7 +30,9 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QSvgGenerator>
+#include <QToolBar>
 #include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 namespace ml::gui {
@@ -54,6 +57,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_editor(new Edit
     m_crumbs->setContentsMargins(6, 3, 6, 3);
     m_view = new EditorView(m_editor, central);
     layout->addWidget(crumbBar);
+    m_lockBanner = new QLabel(tr("Training: the model cannot be edited while the run is active. Stop it (Shift+F5) to edit."), central);
+    m_lockBanner->setObjectName(QStringLiteral("trainingLockBanner"));
+    m_lockBanner->setStyleSheet(QStringLiteral("background: #8a6d00; color: white; padding: 3px 8px;"));
+    m_lockBanner->hide();
+    layout->addWidget(m_lockBanner);
     layout->addWidget(m_view, 1);
     setCentralWidget(central);
 
@@ -94,6 +102,46 @@ void MainWindow::createDocks() {
     splitDockWidget(inspector, tree, Qt::Vertical);
     resizeDocks({inspector, tree}, {380, 380}, Qt::Horizontal);
     resizeDocks({diag}, {130}, Qt::Vertical);
+    m_training = new TrainingDock(m_editor, this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_training);
+    splitDockWidget(diag, m_training, Qt::Horizontal);
+    resizeDocks({diag, m_training}, {260, 1100}, Qt::Horizontal);
+    resizeDocks({m_training}, {380}, Qt::Vertical);
+    connect(m_training, &TrainingDock::activeChanged, this, &MainWindow::setEditingLocked);
+}
+
+void MainWindow::createTrainingMenu() {
+    QMenu* train = menuBar()->addMenu(tr("T&rain"));
+    QToolBar* bar = addToolBar(tr("Training"));
+    bar->setObjectName(QStringLiteral("trainingToolBar"));
+    for (QAction* a : {m_training->trainAction(), m_training->pauseAction(), m_training->stepAction(),
+                       m_training->stopAction(), m_training->resetAction()}) {
+        train->addAction(a);
+        bar->addAction(a);
+    }
+}
+
+void MainWindow::setEditingLocked(bool locked) {
+    m_view->setEnabled(!locked);
+    m_palette->setEnabled(!locked);
+    m_inspector->setEnabled(!locked);
+    m_lockBanner->setVisible(locked);
+    QUndoStack* undo = m_editor->undoStack();
+    for (QAction* a : m_editMenu->actions()) a->setEnabled(!locked);
+    if (!locked)
+        for (QAction* a : m_editMenu->actions()) {
+            // The undo stack's own actions follow what it can do.
+            if (a->text().startsWith(tr("&Undo"))) a->setEnabled(undo->canUndo());
+            if (a->text().startsWith(tr("&Redo"))) a->setEnabled(undo->canRedo());
+        }
+    statusBar()->showMessage(locked ? tr("Training: editing is off until the run stops.") : tr("Run ended: editing is on."), 6000);
+}
+
+bool MainWindow::openRun(const QString& path) {
+    QString error;
+    if (m_training->openRun(path, &error)) return true;
+    showError(tr("Cannot open the run %1").arg(QFileInfo(path).fileName()), error);
+    return false;
 }
 
 void MainWindow::createMenus() {
@@ -113,6 +161,11 @@ void MainWindow::createMenus() {
             if (maybeSave()) openFile(path);
         });
     file->addSeparator();
+    m_openRun = file->addAction(tr("Open &Run..."), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a training log"), QString(),
+                                                          tr("Training logs (*.jsonl);;All files (*)"));
+        if (!path.isEmpty()) openRun(path);
+    });
     file->addAction(tr("&Save"), QKeySequence::Save, this, &MainWindow::save);
     file->addAction(tr("Save &As..."), QKeySequence::SaveAs, this, &MainWindow::saveAs);
     file->addSeparator();
@@ -130,6 +183,7 @@ void MainWindow::createMenus() {
     rebuildRecent();
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    m_editMenu = edit;
     QAction* undo = m_editor->undoStack()->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
     QAction* redo = m_editor->undoStack()->createRedoAction(this, tr("&Redo"));
@@ -190,6 +244,7 @@ void MainWindow::createMenus() {
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 
+    createTrainingMenu();
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = help->addAction(tr("&About ModuleLab"), this, &MainWindow::showAbout);
     about->setMenuRole(QAction::AboutRole);
@@ -276,6 +331,7 @@ void MainWindow::showError(const QString& title, const QString& text) {
 
 bool MainWindow::openFile(const QString& path) {
     QString error;
+    if (m_training->isActive()) m_training->session()->stopAndWait(); // the run knows the revision it trained
     if (!m_editor->loadFile(path, &error)) {
         showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), error);
         return false;

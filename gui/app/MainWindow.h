@@ -7,6 +7,7 @@
 
 class QCloseEvent;
 class QHBoxLayout;
+class QLabel;
 class QMenu;
 
 namespace ml::gui {
@@ -17,6 +18,7 @@ class EditorView;
 class Inspector;
 class ModuleTreeView;
 class PaletteView;
+class TrainingDock;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -38,6 +40,9 @@ public:
     Inspector* inspector() const { return m_inspector; }
     ModuleTreeView* moduleTree() const { return m_tree; }
     DiagnosticsView* diagnostics() const { return m_diagnostics; }
+    TrainingDock* training() const { return m_training; }
+    QAction* openRunAction() const { return m_openRun; }
+    bool openRun(const QString& path); // a `modulelab-cli train --log` JSONL file
 
     void exportImage(const QString& path); // .png or .svg, by extension
     void setDarkTheme(bool dark);
@@ -61,6 +66,8 @@ private:
     void pasteClipboard();
     void showError(const QString& title, const QString& text);
     void showAbout();
+    void createTrainingMenu();
+    void setEditingLocked(bool locked); // while a run trains: edits refused, shown in the status bar
 
     Editor* m_editor;
     EditorView* m_view;
@@ -68,6 +75,10 @@ private:
     Inspector* m_inspector = nullptr;
     ModuleTreeView* m_tree = nullptr;
     DiagnosticsView* m_diagnostics = nullptr;
+    TrainingDock* m_training = nullptr;
+    QMenu* m_editMenu = nullptr;
+    QAction* m_openRun = nullptr;
+    QLabel* m_lockBanner = nullptr;
     QHBoxLayout* m_crumbs = nullptr;
     QMenu* m_recentMenu = nullptr;
     QString m_currentFile;
