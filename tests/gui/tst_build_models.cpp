@@ -234,6 +234,53 @@ private Q_SLOTS:
         }
     }
 
+    void buildSimpleCnn() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        const QPointF x0 = e->scene()->nodeItem("input:x")->sceneBoundingRect().center();
+        auto at = [&](double dx, double dy) { return viewPointOf(w, x0 + QPointF(dx, dy)); };
+        STEP(select(w, "input:x"));
+        STEP(type(w, "inputShape", "3, 32, 32"));
+
+        // self.features = Sequential(Conv2d(3, 16, 3, padding=1), ReLU(), MaxPool2d(2, 2), Conv2d(16, 32, ...), ...)
+        STEP(drop(v, "container:Sequential", at(0, 260)));
+        auto into = [&](const QString& node, const QString& entry) {
+            drop(v, entry, viewPointOf(w, e->scene()->nodeItem(node)->sceneBoundingRect().center()));
+        };
+        for (const char* entry : {"layer:Conv2d", "layer:ReLU", "layer:MaxPool2d", "layer:Conv2d", "layer:ReLU", "layer:MaxPool2d"})
+            STEP(into("seq1", entry));
+        STEP(select(w, "seq1"));
+        STEP(type(w, "item0_arg_padding", "1"));
+        STEP(type(w, "item2_arg_stride", "2"));
+        STEP(type(w, "item3_arg_out_channels", "32"));
+        STEP(type(w, "item3_arg_padding", "1"));
+        STEP(type(w, "item5_arg_stride", "2"));
+        STEP(type(w, "childName", "features"));
+        // self.classifier = Sequential(Flatten(), Linear(2048, 128), ReLU(), Linear(128, 10))
+        STEP(drop(v, "container:Sequential", at(420, 260)));
+        for (const char* entry : {"layer:Flatten", "layer:Linear", "layer:ReLU", "layer:Linear"}) STEP(into("seq1", entry));
+        STEP(select(w, "seq1"));
+        STEP(type(w, "item1_arg_out_features", "128"));
+        STEP(type(w, "item3_arg_out_features", "10"));
+        STEP(type(w, "childName", "classifier"));
+
+        STEP(wire(w, "input:x", 0, "features", 0));
+        STEP(wire(w, "features", 0, "classifier", 0));
+        STEP(wire(w, "classifier", 0, "output:y", 0));
+        QCOMPARE(shapeText(*e->model()->outputType("", "Model", {"features", 0})), QString("[N, 32, 8, 8]"));
+        QCOMPARE(e->model()->analysis().tree.uniqueParameterCount(), Index(268650));
+        QTemporaryDir dir;
+        const QString path = dir.filePath("simple_cnn.json");
+        QString error;
+        QVERIFY2(e->saveFile(path, &error), qPrintable(error));
+        compareWithFixture(path, "simple_cnn", 268650);
+    }
+
     void renameRefusesClashesAndBadNames() {
         Editor e;
         const QString a = e.addFromPalette("layer:Linear", {200, 0});
