@@ -281,6 +281,29 @@ private Q_SLOTS:
         compareWithFixture(path, "simple_cnn", 268650);
     }
 
+    // A file opened before the window shows (argv) is fitted once the window has
+    // its size; entering a block opens it where its labels are drawn (zoom >= 0.6).
+    void firstFrameIsFittedAndReadable() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(QString::fromStdString(kSource + "/resources/examples/resnet.json")));
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        settle();
+        EditorView* v = w.view();
+        const QRect seen = v->viewport()->rect();
+        QRect nodes;
+        for (const auto& [k, item] : w.editor()->scene()->nodeItems()) nodes |= v->mapFromScene(item->sceneBoundingRect()).boundingRect();
+        QVERIFY2(seen.contains(nodes), "every node is in view");
+        QVERIFY2(nodes.width() > seen.width() / 2, qPrintable(QString::number(nodes.width()))); // not a dot
+        QVERIFY(w.editor()->enterNode("h1"));
+        settle();
+        QVERIFY2(v->transform().m11() >= 0.6, qPrintable(QString::number(v->transform().m11())));
+        QVERIFY(v->transform().m11() <= 1.5);
+        if (qEnvironmentVariableIsSet("MODULELAB_SHOT_BLOCK")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT_BLOCK"));
+    }
+
     void renameRefusesClashesAndBadNames() {
         Editor e;
         const QString a = e.addFromPalette("layer:Linear", {200, 0});
