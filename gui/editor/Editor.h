@@ -107,6 +107,8 @@ public:
 
 Q_SIGNALS:
     void message(const QString& text); // status bar
+    // F2 or a double-click on a node's title: the inspector focuses its Name field.
+    void renameRequested(const QString& key);
     void levelsChanged();
 
 private:

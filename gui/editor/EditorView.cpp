@@ -410,7 +410,14 @@ void EditorView::mouseReleaseEvent(QMouseEvent* event) {
 void EditorView::mouseDoubleClickEvent(QMouseEvent* event) {
     const QPointF sp = mapToScene(event->position().toPoint());
     if (NodeItem* n = nodeAt(sp)) {
-        if (n->look().kind == LookKind::Block) m_editor->enterNode(n->key());
+        // The title renames (its name is a state_dict() key); the body opens a block.
+        const bool onTitle = sp.y() < n->sceneBoundingRect().top() + 22;
+        if (onTitle || n->look().kind != LookKind::Block) {
+            m_editor->scene()->selectKeys({n->key()});
+            Q_EMIT m_editor->renameRequested(n->key());
+        } else {
+            m_editor->enterNode(n->key());
+        }
         return;
     }
     showSearchPopup(event->position().toPoint());
@@ -430,6 +437,9 @@ void EditorView::keyPressEvent(QKeyEvent* event) {
         return;
     case Qt::Key_F:
         frameSelection();
+        return;
+    case Qt::Key_F2:
+        if (s->selectedKeys().size() == 1) Q_EMIT m_editor->renameRequested(s->selectedKeys().front());
         return;
     case Qt::Key_Home:
         frameAll();

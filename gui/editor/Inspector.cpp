@@ -50,6 +50,17 @@ Inspector::Inspector(Editor* editor, QWidget* parent) : QWidget(parent), m_edito
     connect(editor->scene(), &QGraphicsScene::selectionChanged, this, later);
     connect(editor->model(), &GraphModel::documentChanged, this, later);
     connect(editor, &Editor::levelsChanged, this, later);
+    // After the rebuild the selection change queued: focus the Name field with its text selected.
+    connect(editor, &Editor::renameRequested, this, [this] {
+        QTimer::singleShot(0, this, [this] {
+            for (const char* name : {"childName", "portName"})
+                if (auto* edit = m_content->findChild<QLineEdit*>(QLatin1String(name))) { // not the one being deleted
+                    edit->setFocus(Qt::ShortcutFocusReason);
+                    edit->selectAll();
+                    return;
+                }
+        });
+    });
     rebuild();
 }
 

@@ -304,6 +304,44 @@ private Q_SLOTS:
         if (qEnvironmentVariableIsSet("MODULELAB_SHOT_BLOCK")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT_BLOCK"));
     }
 
+    // F2 puts the keyboard in the inspector's Name field; a double-click on a title selects it for renaming.
+    void renameWithF2AndTitleDoubleClick() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        const QPointF x0 = e->scene()->nodeItem("input:x")->sceneBoundingRect().center();
+        STEP(drop(w.view(), "layer:Linear", viewPointOf(w, x0 + QPointF(0, 260))));
+        STEP(select(w, "linear1"));
+        QTest::keyClick(w.view()->viewport(), Qt::Key_F2);
+        settle();
+        auto* edit = inspector(w)->findChild<QLineEdit*>("childName");
+        QVERIFY(edit);
+        QCOMPARE(QApplication::focusWidget(), edit);
+        QCOMPARE(edit->selectedText(), QString("linear1"));
+        QTest::keyClicks(edit, "encoder");
+        QTest::keyClick(edit, Qt::Key_Return);
+        settle();
+        QVERIFY(e->model()->document().findDefinition("Model")->findChild("encoder"));
+        // Double-click on input x's title: its Name field.
+        NodeItem* x = e->scene()->nodeItem("input:x");
+        const QPoint title = w.view()->mapFromScene(x->sceneBoundingRect().topLeft() + QPointF(20, 8));
+        QWidget* vp = w.view()->viewport();
+        for (QEvent::Type t : {QEvent::MouseButtonPress, QEvent::MouseButtonRelease, QEvent::MouseButtonDblClick,
+                               QEvent::MouseButtonRelease}) {
+            const bool down = t != QEvent::MouseButtonRelease;
+            QMouseEvent ev(t, QPointF(title), vp->mapToGlobal(QPointF(title)), Qt::LeftButton,
+                           down ? Qt::LeftButton : Qt::NoButton, Qt::NoModifier);
+            QApplication::sendEvent(vp, &ev);
+        }
+        settle();
+        auto* port = inspector(w)->findChild<QLineEdit*>("portName");
+        QVERIFY(port);
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"input:x"});
+    }
+
     void renameRefusesClashesAndBadNames() {
         Editor e;
         const QString a = e.addFromPalette("layer:Linear", {200, 0});
