@@ -10,7 +10,7 @@
 #include "editor/NodeItem.h"
 #include "editor/PaletteEntries.h"
 #include "io/ModelJson.h"
-#include "model/Summary.h"
+#include "shape/Summary.h"
 #include "shape/Analysis.h"
 
 #include <QComboBox>
