@@ -223,7 +223,7 @@ void Analyzer::run() {
         }
         if (!in.shape) {
             error("missing-shape", m_doc.model, "input '" + in.name + "'",
-                  "the model's input '" + in.name + "' has no shape.", "give its per-sample shape, e.g. [3, 32, 32].",
+                  "the model's input '" + in.name + "' has no shape.", "fill in its per-sample shape (the input's Shape field in the editor, \"shape\" in the file), e.g. 10 or [3, 32, 32].",
                   top->name, {}, top->pointer + "/inputs");
             inputs.push_back(TensorType::unknown());
             continue;

@@ -38,7 +38,6 @@ void Editor::newDocument() {
     doc.model = "Model";
     BlockDef b;
     b.name = "Model";
-    b.doc = "A new model: drag layers from the palette and wire them.";
     b.inputs.push_back({"x", DType::Float32, std::vector<Index>{10}});
     b.outputs.push_back({"y", "x"});
     doc.definitions.push_back(b);
@@ -454,6 +453,53 @@ bool Editor::addPort(bool input, const QString& name) {
 bool Editor::renamePort(const QString& key, const QString& newName) {
     const std::string def = ss(definitionName());
     return edit(tr("Rename %1").arg(key), [&](ModelDocument& doc) { edits::renamePort(doc, def, key, ss(newName)); });
+}
+
+bool Editor::setInputSpec(const QString& name, DType dtype, const QString& shapeText) {
+    const std::string def = ss(definitionName());
+    return edit(tr("Change input %1").arg(name), [&](ModelDocument& doc) {
+        std::optional<std::vector<Index>> shape;
+        if (dtype != DType::Int64) shape = edits::parseShape(ss(shapeText));
+        edits::setInputSpec(doc, def, ss(name), dtype, shape);
+    });
+}
+
+bool Editor::renameChild(const QString& nodeId, const QString& newName) {
+    const QString def = definitionName();
+    const QString child = m_model->calledChildName(def, nodeId);
+    if (child.isEmpty()) return false;
+    QString newId = nodeId;
+    const bool ok = edit(tr("Rename %1 to %2").arg(child, newName), [&](ModelDocument& doc) {
+        edits::renameChild(doc, ss(def), ss(child), ss(newName));
+        // A node named after its child keeps following it (when the name is free).
+        if (nodeId == child) {
+            const BlockDef& d = edits::definitionOf(doc, ss(def));
+            const bool taken = d.findNode(ss(newName)) ||
+                               std::any_of(d.inputs.begin(), d.inputs.end(), [&](const BlockInput& i) { return i.name == ss(newName); });
+            if (!taken) {
+                edits::renameNode(doc, ss(def), ss(nodeId), ss(newName));
+                newId = newName;
+            }
+        }
+    });
+    if (ok) m_scene->selectKeys({newId});
+    return ok;
+}
+
+bool Editor::setItemArgs(const QString& nodeId, int item, const Json& args) {
+    const QString def = definitionName();
+    const QString child = m_model->calledChildName(def, nodeId);
+    if (child.isEmpty()) return false;
+    return edit(tr("Change %1.%2").arg(child).arg(item),
+                [&](ModelDocument& doc) { edits::setItemArgs(doc, ss(def), ss(child), item, args); });
+}
+
+bool Editor::removeContainerItem(const QString& nodeId, int item) {
+    const QString def = definitionName();
+    const QString child = m_model->calledChildName(def, nodeId);
+    if (child.isEmpty()) return false;
+    return edit(tr("Remove %1.%2").arg(child).arg(item),
+                [&](ModelDocument& doc) { edits::removeItem(doc, ss(def), ss(child), item); });
 }
 
 namespace {

@@ -90,6 +90,13 @@ public:
     bool moveContainerItem(const QString& nodeId, int from, int to);
     bool addPort(bool input, const QString& name);
     bool renamePort(const QString& key, const QString& newName);
+    // Input `name`'s kind and per-sample shape as typed ("10", "3, 32, 32", "[3, 32, 32]"; ignored for int64).
+    bool setInputSpec(const QString& name, DType dtype, const QString& shapeText);
+    // Renames what node `nodeId` calls (the state_dict() prefix); the node id follows when it was the same name.
+    bool renameChild(const QString& nodeId, const QString& newName);
+    // Item `item` of the Sequential/ModuleList that node `nodeId` calls.
+    bool setItemArgs(const QString& nodeId, int item, const Json& args);
+    bool removeContainerItem(const QString& nodeId, int item);
     bool applyFix(const Diagnostic& d);
     bool hasFix(const Diagnostic& d) const;
     QString copy(const QStringList& nodeIds) const; // JSON text; "" if nothing
@@ -100,6 +107,8 @@ public:
 
 Q_SIGNALS:
     void message(const QString& text); // status bar
+    // F2 or a double-click on a node's title: the inspector focuses its Name field.
+    void renameRequested(const QString& key);
     void levelsChanged();
 
 private:

@@ -17,6 +17,7 @@
 #include <QToolTip>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -38,7 +39,8 @@ EditorView::EditorView(Editor* editor, QWidget* parent)
     setMouseTracking(true);
     connect(editor->scene(), &EditorScene::definitionShown, this, [this] {
         resetCachedContent();
-        frameAll();
+        m_fitUntilTouched = true;
+        firstFrame();
     });
     connect(editor->model(), &GraphModel::documentChanged, m_minimap, qOverload<>(&QWidget::update));
     connect(editor->model(), &GraphModel::positionsChanged, m_minimap, qOverload<>(&QWidget::update));
@@ -74,16 +76,30 @@ void EditorView::frameAll() {
     }
 }
 
+// Fitted, but never below the zoom where node labels are drawn: a large level
+// opens at that zoom on its left side, where its inputs are.
+void EditorView::firstFrame() {
+    frameAll();
+    constexpr double kReadable = 0.6;
+    if (transform().m11() >= kReadable) return;
+    QRectF r;
+    for (const auto& [k, item] : m_editor->scene()->nodeItems()) r |= item->sceneBoundingRect();
+    setTransform(QTransform::fromScale(kReadable, kReadable));
+    const QSizeF seen = QSizeF(viewport()->size()) / kReadable;
+    centerOn(QPointF(r.left() - 40 + seen.width() / 2, r.center().y()));
+}
+
 void EditorView::frameSelection() {
     QRectF r;
     for (const auto& [k, item] : m_editor->scene()->nodeItems())
         if (item->isSelected()) r |= item->sceneBoundingRect();
     if (r.isEmpty()) return frameAll();
     fitInView(r.adjusted(-80, -80, 80, 80), Qt::KeepAspectRatio);
-    if (transform().m11() > 1.5) {
-        const QPointF c = r.center();
-        setTransform(QTransform::fromScale(1.5, 1.5));
-        centerOn(c);
+    // Framed at a size where labels read (0.6 to 1.5), centred on the selection.
+    const double s = std::clamp(transform().m11(), 0.6, 1.5);
+    if (s != transform().m11()) {
+        setTransform(QTransform::fromScale(s, s));
+        centerOn(r.center());
     }
 }
 
@@ -172,6 +188,7 @@ void EditorView::markPorts(bool on) {
 }
 
 void EditorView::mousePressEvent(QMouseEvent* event) {
+    m_fitUntilTouched = false;
     const QPointF sp = mapToScene(event->position().toPoint());
     if (event->button() == Qt::MiddleButton ||
         (event->button() == Qt::LeftButton && (m_spaceHeld || event->modifiers() & Qt::AltModifier))) {
@@ -393,17 +410,26 @@ void EditorView::mouseReleaseEvent(QMouseEvent* event) {
 void EditorView::mouseDoubleClickEvent(QMouseEvent* event) {
     const QPointF sp = mapToScene(event->position().toPoint());
     if (NodeItem* n = nodeAt(sp)) {
-        if (n->look().kind == LookKind::Block) m_editor->enterNode(n->key());
+        // The title renames (its name is a state_dict() key); the body opens a block.
+        const bool onTitle = sp.y() < n->sceneBoundingRect().top() + 22;
+        if (onTitle || n->look().kind != LookKind::Block) {
+            m_editor->scene()->selectKeys({n->key()});
+            Q_EMIT m_editor->renameRequested(n->key());
+        } else {
+            m_editor->enterNode(n->key());
+        }
         return;
     }
     showSearchPopup(event->position().toPoint());
 }
 
 void EditorView::wheelEvent(QWheelEvent* event) {
+    m_fitUntilTouched = false;
     zoomBy(std::pow(1.0015, event->angleDelta().y()));
 }
 
 void EditorView::keyPressEvent(QKeyEvent* event) {
+    m_fitUntilTouched = false;
     auto* s = m_editor->scene();
     switch (event->key()) {
     case Qt::Key_Tab:
@@ -411,6 +437,9 @@ void EditorView::keyPressEvent(QKeyEvent* event) {
         return;
     case Qt::Key_F:
         frameSelection();
+        return;
+    case Qt::Key_F2:
+        if (s->selectedKeys().size() == 1) Q_EMIT m_editor->renameRequested(s->selectedKeys().front());
         return;
     case Qt::Key_Home:
         frameAll();
@@ -490,6 +519,7 @@ void EditorView::dragLeaveEvent(QDragLeaveEvent*) {
 }
 
 void EditorView::dropEvent(QDropEvent* event) {
+    m_fitUntilTouched = false;
     if (!event->mimeData()->hasFormat(kPaletteMime)) return event->ignore();
     const QString entry = QString::fromUtf8(event->mimeData()->data(kPaletteMime));
     const QPointF sp = mapToScene(event->position().toPoint());
@@ -531,6 +561,7 @@ void EditorView::drawBackground(QPainter* painter, const QRectF& rect) {
 void EditorView::resizeEvent(QResizeEvent* event) {
     QGraphicsView::resizeEvent(event);
     m_minimap->move(viewport()->width() - m_minimap->width() - 10, viewport()->height() - m_minimap->height() - 10);
+    if (m_fitUntilTouched) firstFrame();
 }
 
 void EditorView::scrollContentsBy(int dx, int dy) {

@@ -72,6 +72,10 @@ private:
     Editor* m_editor;
     Minimap* m_minimap;
     bool m_snap = true;
+    // Until the user zooms, pans or clicks, the shown level stays fitted to the
+    // viewport (the window's first layout resizes it after a file is loaded).
+    bool m_fitUntilTouched = true;
+    void firstFrame();
     // Panning.
     bool m_panning = false;
     bool m_spaceHeld = false;

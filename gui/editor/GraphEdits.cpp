@@ -5,6 +5,7 @@
 #include "shape/Analysis.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -885,7 +886,18 @@ void addBlockInput(ModelDocument& doc, const std::string& def, const std::string
     BlockDef& d = definitionOf(doc, def);
     if (!isValidName(name)) throw Error("'" + name + "' is not a valid name (letters, digits and _).");
     if (isInputName(d, name) || d.findNode(name)) throw Error("'" + name + "' is already used in " + def + ".");
-    d.inputs.push_back({name, dtype, std::nullopt});
+    // A model's float input starts with the shape of its first float input (or [10]) so the model keeps
+    // analysing; the inspector's Shape field changes it. A block's inputs take their callers' shapes.
+    std::optional<std::vector<Index>> shape;
+    if (dtype != DType::Int64 && def == doc.model) {
+        shape = std::vector<Index>{10};
+        for (const BlockInput& i : d.inputs)
+            if (i.dtype != DType::Int64 && i.shape) {
+                shape = i.shape;
+                break;
+            }
+    }
+    d.inputs.push_back({name, dtype, shape});
 }
 
 void addBlockOutput(ModelDocument& doc, const std::string& def, const std::string& name, const std::string& from) {
@@ -937,6 +949,99 @@ void renamePort(ModelDocument& doc, const std::string& def, const QString& key, 
         return;
     }
     throw Error("only block inputs and outputs can be renamed here.");
+}
+
+void setInputSpec(ModelDocument& doc, const std::string& def, const std::string& name, DType dtype,
+                  std::optional<std::vector<Index>> shape) {
+    BlockDef& d = definitionOf(doc, def);
+    for (BlockInput& i : d.inputs)
+        if (i.name == name) {
+            i.dtype = dtype;
+            i.shape = dtype == DType::Int64 ? std::nullopt : std::move(shape);
+            return;
+        }
+    throw Error(def + " has no input '" + name + "'.");
+}
+
+std::vector<Index> parseShape(const std::string& text) {
+    std::string t = text;
+    std::erase_if(t, [](char c) { return c == '[' || c == ']' || c == '(' || c == ')'; });
+    std::vector<Index> dims;
+    size_t at = 0;
+    while (at <= t.size()) {
+        const size_t comma = std::min(t.find(',', at), t.size());
+        std::string part = t.substr(at, comma - at);
+        std::erase_if(part, [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+        if (!part.empty() || comma < t.size()) {
+            const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+            if (!digits || part.size() > 9 || std::stoll(part) == 0)
+                throw Error("'" + part + "' in the shape '" + text + "' is not a positive size; write e.g. 10 or 3, 32, 32.");
+            dims.push_back(static_cast<Index>(std::stoll(part)));
+        }
+        at = comma + 1;
+    }
+    if (dims.empty()) throw Error("the shape is empty; write the per-sample size, e.g. 10 or 3, 32, 32.");
+    return dims;
+}
+
+namespace {
+// PyTorch's register_module rules (non-empty, no dot) within the format's names.
+void checkChildName(const BlockDef& d, const std::string& name) {
+    if (name.empty()) throw Error("a name cannot be empty.");
+    if (name.find('.') != std::string::npos)
+        throw Error("'" + name + "' contains a dot; PyTorch uses dots to join names in state_dict().");
+    if (!isValidName(name)) throw Error("'" + name + "' is not a valid name (letters, digits and _, not starting with a digit).");
+    if (d.findChild(name)) throw Error("'" + name + "' is already a child of " + d.name + ".");
+}
+ModuleSpec& containerItem(BlockDef& d, const std::string& child, int item) {
+    NamedSpec* c = const_cast<NamedSpec*>(baseChild(d, child));
+    if (!c || !c->spec.isContainer()) throw Error("'" + child + "' is not a Sequential or ModuleList.");
+    if (item < 0 || item >= static_cast<int>(c->spec.items.size()))
+        throw Error("'" + child + "' has no item " + std::to_string(item) + ".");
+    return c->spec.items[static_cast<size_t>(item)];
+}
+} // namespace
+
+void renameChild(ModelDocument& doc, const std::string& def, const std::string& child, const std::string& newName) {
+    BlockDef& d = definitionOf(doc, def);
+    if (newName == child) return;
+    if (!d.findChild(child)) throw Error("there is no child '" + child + "' in " + def + ".");
+    checkChildName(d, newName);
+    for (NamedSpec& c : d.children) {
+        if (c.name == child) c.name = newName;
+        if (c.spec.sameAs == child) c.spec.sameAs = newName;
+    }
+    for (Node& n : d.nodes)
+        if (n.call == child) n.call = newName;
+}
+
+void renameNode(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& newId) {
+    BlockDef& d = definitionOf(doc, def);
+    if (newId == nodeId) return;
+    if (!isValidName(newId)) throw Error("'" + newId + "' is not a valid name (letters, digits and _, not starting with a digit).");
+    if (d.findNode(newId) || isInputName(d, newId)) throw Error("'" + newId + "' is already used in " + def + ".");
+    nodeOf(d, nodeId).id = newId;
+    forEachRef(d, [&](std::string& r) {
+        if (refNode(r) == nodeId) r = newId + r.substr(nodeId.size());
+    });
+    if (auto p = positionOf(doc, def, nodeId)) {
+        removePosition(doc, def, nodeId);
+        setPosition(doc, def, newId, *p);
+    }
+}
+
+void setItemArgs(ModelDocument& doc, const std::string& def, const std::string& child, int item, const Json& args) {
+    containerItem(definitionOf(doc, def), child, item).args = args;
+}
+
+void removeItem(ModelDocument& doc, const std::string& def, const std::string& child, int item) {
+    BlockDef& d = definitionOf(doc, def);
+    containerItem(d, child, item);
+    auto& items = const_cast<NamedSpec*>(baseChild(d, child))->spec.items;
+    if (items.size() == 1) throw Error("'" + child + "' needs at least one item; delete the node to remove it.");
+    for (const ModuleSpec& s : items)
+        if (!s.sameAs.empty()) throw Error("'" + child + "' has items that name other items (same_as); removing one would change them.");
+    items.erase(items.begin() + item);
 }
 
 void insertProjection(ModelDocument& doc, const std::string& def, const std::string& nodeId,

@@ -86,6 +86,18 @@ void ungroup(ModelDocument& doc, const std::string& def, const std::string& node
 void addBlockInput(ModelDocument& doc, const std::string& def, const std::string& name, DType dtype = DType::Float32);
 void addBlockOutput(ModelDocument& doc, const std::string& def, const std::string& name, const std::string& from);
 void renamePort(ModelDocument& doc, const std::string& def, const QString& key, const std::string& newName);
+// An input's kind and per-sample shape (an int64 index has none).
+void setInputSpec(ModelDocument& doc, const std::string& def, const std::string& name, DType dtype,
+                  std::optional<std::vector<Index>> shape);
+// Parses a per-sample shape as typed: "10", "3, 32, 32" or "[3, 32, 32]"; throws naming the bad part.
+std::vector<Index> parseShape(const std::string& text);
+// Renames child `child` (its state_dict() prefix); callers and same_as aliases follow.
+void renameChild(ModelDocument& doc, const std::string& def, const std::string& child, const std::string& newName);
+// Renames node `nodeId`; wires from it and its place follow.
+void renameNode(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& newId);
+// Item `item` of container child `child`: its arguments, or removing it.
+void setItemArgs(ModelDocument& doc, const std::string& def, const std::string& child, int item, const Json& args);
+void removeItem(ModelDocument& doc, const std::string& def, const std::string& child, int item);
 
 // The residual fix: a 1x1 Conv2d + BatchNorm2d projection on the shortcut
 // input `shortcutRef` of add node `nodeId`; channels from the definition's

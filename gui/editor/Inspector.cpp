@@ -17,6 +17,19 @@
 
 namespace ml::gui {
 
+namespace {
+// An argument as the user typed it: strings bare ("$in_channels", "tanh"), the rest as JSON.
+std::string argText(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+Json withArg(Json args, const std::string& name, const std::string& text) {
+    if (text.empty()) args.erase(name);
+    else {
+        Json v = Json::parse(text, nullptr, false);
+        args[name] = v.is_discarded() ? Json(text) : v;
+    }
+    return args;
+}
+} // namespace
+
 QString Inspector::kindSentence(const QString& kind) {
     if (kind == QLatin1String("Sequential"))
         return tr("Sequential: runs its items in order, the output of one feeding the next. Each item owns its "
@@ -37,6 +50,17 @@ Inspector::Inspector(Editor* editor, QWidget* parent) : QWidget(parent), m_edito
     connect(editor->scene(), &QGraphicsScene::selectionChanged, this, later);
     connect(editor->model(), &GraphModel::documentChanged, this, later);
     connect(editor, &Editor::levelsChanged, this, later);
+    // After the rebuild the selection change queued: focus the Name field with its text selected.
+    connect(editor, &Editor::renameRequested, this, [this] {
+        QTimer::singleShot(0, this, [this] {
+            for (const char* name : {"childName", "portName"})
+                if (auto* edit = m_content->findChild<QLineEdit*>(QLatin1String(name))) { // not the one being deleted
+                    edit->setFocus(Qt::ShortcutFocusReason);
+                    edit->selectAll();
+                    return;
+                }
+        });
+    });
     rebuild();
 }
 
@@ -126,11 +150,44 @@ void Inspector::showNode(const QString& key) {
         addHeading((input ? tr("Input ") : tr("Output ")) + name);
         auto* form = new QFormLayout;
         auto* edit = new QLineEdit(name, m_content);
+        edit->setObjectName(QStringLiteral("portName"));
         form->addRow(tr("Name"), edit);
-        m_layout->addLayout(form);
         connect(edit, &QLineEdit::editingFinished, this, [this, edit, key, name] {
             if (edit->text() != name) m_editor->renamePort(key, edit->text());
         });
+        const BlockInput* in = nullptr;
+        for (const BlockInput& i : def->inputs)
+            if (input && qs(i.name) == name) in = &i;
+        if (in) {
+            auto* kindBox = new QComboBox(m_content);
+            kindBox->setObjectName(QStringLiteral("inputKind"));
+            kindBox->addItem(tr("float tensor"));
+            kindBox->addItem(tr("int64 index (e.g. a task id)"));
+            kindBox->setCurrentIndex(in->dtype == DType::Int64 ? 1 : 0);
+            form->addRow(tr("Kind"), kindBox);
+            auto* shape = new QLineEdit(m_content);
+            shape->setObjectName(QStringLiteral("inputShape"));
+            QStringList dims;
+            for (Index v : in->shape.value_or(std::vector<Index>{})) dims << QString::number(v);
+            shape->setText(dims.join(QStringLiteral(", ")));
+            shape->setPlaceholderText(tr("per sample, e.g. 10 or 3, 32, 32"));
+            shape->setEnabled(in->dtype != DType::Int64);
+            shape->setToolTip(tr("The size of one sample, without the batch dimension N."));
+            form->addRow(tr("Shape"), shape);
+            const QString before = shape->text();
+            connect(shape, &QLineEdit::editingFinished, this, [this, shape, name, before] {
+                if (shape->text().trimmed() != before) m_editor->setInputSpec(name, DType::Float32, shape->text());
+            });
+            connect(kindBox, &QComboBox::activated, this, [this, name, shape](int i) {
+                m_editor->setInputSpec(name, i == 1 ? DType::Int64 : DType::Float32,
+                                       shape->text().trimmed().isEmpty() ? QStringLiteral("10") : shape->text());
+            });
+            if (in->dtype == DType::Int64)
+                addText(tr("An int64 index picks one item of a ModuleList at run time: wire it to a ModuleList "
+                           "call's index port (the last input), or choose it in that call's menu."),
+                        true);
+        }
+        m_layout->addLayout(form);
         button(tr("Remove this port"), [this, key] { m_editor->deleteItems({key}); });
         return;
     }
@@ -152,6 +209,18 @@ void Inspector::showNode(const QString& key) {
     const ModuleSpec* spec = model->calledSpec(defName, key);
     const LayerType* layer = spec ? findLayerType(spec->type) : nullptr;
     const OpType* op = n->isCall() ? nullptr : findOpType(n->op);
+    if (n->isCall()) {
+        auto* nameForm = new QFormLayout;
+        const QString child = model->calledChildName(defName, key);
+        auto* nameEdit = new QLineEdit(child, m_content);
+        nameEdit->setObjectName(QStringLiteral("childName"));
+        nameEdit->setToolTip(tr("The attribute name (self.%1): the prefix of its parameters in state_dict().").arg(child));
+        nameForm->addRow(tr("Name"), nameEdit);
+        m_layout->addLayout(nameForm);
+        connect(nameEdit, &QLineEdit::editingFinished, this, [this, nameEdit, key, child] {
+            if (nameEdit->text().trimmed() != child) m_editor->renameChild(key, nameEdit->text().trimmed());
+        });
+    }
     if (layer) addText(qs(layer->summary), true);
     if (op) addText(qs(op->summary), true);
     std::vector<std::pair<std::string, Json>> argList; // name, default/inferred shown as placeholder
@@ -172,21 +241,16 @@ void Inspector::showNode(const QString& key) {
         for (const auto& [name, shown] : argList) {
             auto* edit = new QLineEdit(m_content);
             edit->setObjectName(QStringLiteral("arg_") + qs(name));
-            if (current.contains(name)) edit->setText(current[name].is_string() ? qs(current[name].get<std::string>()) : qs(current[name].dump()));
+            if (current.contains(name)) edit->setText(qs(argText(current[name])));
             edit->setPlaceholderText(shown.is_null() ? tr("inferred") : qs(shown.dump()));
             form->addRow(qs(name), edit);
             const std::string argName = name;
             const bool isOp = op != nullptr;
             connect(edit, &QLineEdit::editingFinished, this, [this, edit, argName, key, current, isOp] {
-                Json args = current;
                 const std::string text = ss(edit->text().trimmed());
-                const std::string before = args.contains(argName) ? (args[argName].is_string() ? args[argName].get<std::string>() : args[argName].dump()) : "";
+                const std::string before = current.contains(argName) ? argText(current[argName]) : "";
                 if (text == before) return;
-                if (text.empty()) args.erase(argName);
-                else {
-                    Json v = Json::parse(text, nullptr, false);
-                    args[argName] = v.is_discarded() ? Json(text) : v; // "$in_channels", "tanh"
-                }
+                const Json args = withArg(current, argName, text);
                 if (isOp) m_editor->setOpArgs(key, args);
                 else m_editor->setChildArgs(key, args);
             });
@@ -221,24 +285,52 @@ void Inspector::showNode(const QString& key) {
             }
         });
     }
-    if (look.kind == LookKind::Sequential && spec) {
-        addText(tr("Items (drag a row on the canvas, or use the buttons, to reorder):"), true);
-        for (size_t i = 0; i < look.rows.size(); ++i) {
+    if ((look.kind == LookKind::Sequential || look.kind == LookKind::ModuleList) && spec) {
+        addText(tr("Items (select one on the canvas, or edit it here; empty fields are inferred):"), true);
+        for (size_t i = 0; i < spec->items.size(); ++i) {
+            const ModuleSpec& item = spec->items[i];
+            const int at = static_cast<int>(i);
             auto* row = new QHBoxLayout;
-            row->addWidget(new QLabel(look.rows[i].label + QStringLiteral("  ") + look.rows[i].text, m_content), 1);
+            auto* title = new QLabel(QStringLiteral("<b>%1</b>  %2").arg(i).arg(qs(item.type).toHtmlEscaped()), m_content);
+            title->setObjectName(QStringLiteral("item%1").arg(i));
+            row->addWidget(title, 1);
             auto* up = new QPushButton(QStringLiteral("↑"), m_content);
             auto* down = new QPushButton(QStringLiteral("↓"), m_content);
-            up->setFixedWidth(28);
-            down->setFixedWidth(28);
+            auto* remove = new QPushButton(tr("Remove"), m_content);
+            remove->setObjectName(QStringLiteral("item%1_remove").arg(i));
+            up->setToolTip(tr("Move up"));
+            down->setToolTip(tr("Move down"));
             up->setEnabled(i > 0);
-            down->setEnabled(i + 1 < look.rows.size());
+            down->setEnabled(i + 1 < spec->items.size());
+            remove->setEnabled(spec->items.size() > 1);
             row->addWidget(up);
             row->addWidget(down);
+            row->addWidget(remove);
             m_layout->addLayout(row);
-            const int at = static_cast<int>(i);
             connect(up, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at - 1); });
             connect(down, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at + 1); });
+            connect(remove, &QPushButton::clicked, this, [this, key, at] { m_editor->removeContainerItem(key, at); });
+            const LayerType* itemType = findLayerType(item.type);
+            if (!itemType || !item.sameAs.empty()) continue;
+            auto* form = new QFormLayout;
+            for (const ArgSpec& a : itemType->args) {
+                auto* edit = new QLineEdit(m_content);
+                edit->setObjectName(QStringLiteral("item%1_arg_%2").arg(i).arg(qs(a.name)));
+                const std::string before = item.args.contains(a.name) ? argText(item.args[a.name]) : std::string();
+                edit->setText(qs(before));
+                edit->setPlaceholderText(a.defaultValue.is_null() ? tr("inferred") : qs(a.defaultValue.dump()));
+                form->addRow(QStringLiteral("    ") + qs(a.name), edit);
+                const Json args = item.args;
+                const std::string argName = a.name;
+                connect(edit, &QLineEdit::editingFinished, this, [this, edit, key, at, args, argName, before] {
+                    const std::string text = ss(edit->text().trimmed());
+                    if (text != before) m_editor->setItemArgs(key, at, withArg(args, argName, text));
+                });
+            }
+            m_layout->addLayout(form);
         }
+        if (look.kind == LookKind::ModuleList)
+            addText(tr("Add an item: drop a layer from the palette onto this node."), true);
     }
     if (look.sharedUses > 1) {
         const QStringList others = model->nodesSharingWith(defName, key);

@@ -18,7 +18,7 @@ ModuleTreeView::ModuleTreeView(GraphModel* model, QWidget* parent) : QWidget(par
     m_tree = new QTreeWidget(this);
     m_tree->setHeaderLabels({tr("Module"), tr("Output"), tr("Params")});
     m_tree->header()->setStretchLastSection(false);
-    m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents); // names readable; the dock scrolls
     m_tree->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
     m_tree->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
     m_totals = new QLabel(this);

@@ -456,7 +456,7 @@ void TestAnalysis::badModel_data() {
         "error: Net, node 'y' (concat): cannot concatenate 'b' [N, 3, 4] with 'a' [N, 2, 5] along dim 1: the other "
         "dimensions differ. [at /definitions/Net/nodes/0]");
     row("missing model input shape", net(R"([{"name": "x"}])", "{}", R"([{"id": "y", "op": "relu", "in": ["x"]}])"),
-        "error: Net, input 'x': the model's input 'x' has no shape. Fix: give its per-sample shape, e.g. [3, 32, 32]. "
+        "error: Net, input 'x': the model's input 'x' has no shape. Fix: fill in its per-sample shape (the input's Shape field in the editor, \"shape\" in the file), e.g. 10 or [3, 32, 32]. "
         "[at /definitions/Net/inputs]");
 
     // Block arguments.
