@@ -38,5 +38,6 @@ int runSummary(const std::vector<std::string>& argv);
 int runTrain(const std::vector<std::string>& argv);
 int runPredict(const std::vector<std::string>& argv);
 int runBench(const std::vector<std::string>& argv);
+int runExport(const std::vector<std::string>& argv);
 
 } // namespace ml::cli

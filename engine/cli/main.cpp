@@ -38,6 +38,11 @@ Commands:
                               cache-line round trip between the first two CPUs
                               (how far apart they are: 2-thread speed depends on it)
 
+  export pytorch FILE [-o model.py]
+                              the model as PyTorch source: a class per block,
+                              nn.Sequential/nn.ModuleList kept, state_dict()
+                              names equal to ModuleLab's, a safetensors loader
+
 Options for validate and summary:
   --max-parameters N          refuse models with more parameters (default 1000000000)
 )";
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
         {"train", runTrain},
         {"predict", runPredict},
         {"bench", runBench},
+        {"export", runExport},
     };
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << kUsageText;
