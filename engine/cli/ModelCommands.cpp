@@ -3,12 +3,8 @@
 #include "io/ModelJson.h"
 #include "shape/Summary.h"
 #include "io/PyTorchExport.h"
-#include "core/Error.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include <iostream>
 
@@ -66,19 +62,6 @@ namespace ml::cli {
 
 namespace {
 
-void writeTextFile(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
-        out << text;
-        if (!out.flush()) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw Error(path + ": cannot write (" + ec.message() + ")");
-}
-
 int runExportPyTorch(const std::vector<std::string>& argv) {
     const Args args(argv, {"o", "output"}, {});
     if (args.positionals().size() != 1) throw UsageError("export pytorch needs exactly one model file");
@@ -92,7 +75,7 @@ int runExportPyTorch(const std::vector<std::string>& argv) {
         std::cout << code.text;
         return kOk;
     }
-    writeTextFile(*out, code.text);
+    io::writeFileAtomically(*out, code.text);
     std::cout << "wrote " << doc.model << " as PyTorch to " << *out << "\n";
     return kOk;
 }

@@ -547,8 +547,9 @@ def read_safetensors(path):
         if begin == end:
             tensors[name] = torch.empty(shape, dtype=dtype)
             continue
+        size = torch.empty(0, dtype=dtype).element_size()  # 1.13: no itemsize
         flat = torch.frombuffer(data, dtype=dtype, offset=start + begin,
-                                count=(end - begin) // dtype.itemsize)
+                                count=(end - begin) // size)
         tensors[name] = flat.reshape(shape).clone()
     return tensors
 
@@ -575,7 +576,7 @@ def load_safetensors(model, path):
         for n in present:
             if list(tensors[n].shape) != want:
                 got = list(tensors[n].shape)
-                mis_shaped.append(f'{n}: {got} in the file, {want} in the model')
+                mis_shaped.append(f'{n}: {got} in the file, {want} here')
         for n in names:
             state[n] = tensors[present[0]]
     unexpected = [n for n in tensors if n not in expected]
