@@ -86,7 +86,8 @@ int runExport(const std::vector<std::string>& argv) {
     if (argv.empty()) throw UsageError("export needs a target: pytorch");
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
     if (argv.front() == "pytorch") return runExportPyTorch(rest);
-    throw UsageError("unknown export target '" + argv.front() + "' (known: pytorch)");
+    if (argv.front() == "train-script") return runExportTrainScript(rest);
+    throw UsageError("unknown export target '" + argv.front() + "' (known: pytorch, train-script)");
 }
 
 } // namespace ml::cli

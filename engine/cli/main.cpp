@@ -42,6 +42,13 @@ Commands:
                               the model as PyTorch source: a class per block,
                               nn.Sequential/nn.ModuleList kept, state_dict()
                               names equal to ModuleLab's, a safetensors loader
+  export train-script FILE -o DIR/train.py [--model-module model] [train options]
+                              a PyTorch training script (python3 or torchrun),
+                              DIR/model.py and DIR/train_data.safetensors
+  import-weights FILE W.safetensors -o OUT.safetensors
+                              weights trained in PyTorch, every missing, unexpected
+                              or mis-shaped name reported at once
+  log RUN.jsonl               check a run log (train --log or train.py) and summarize it
 
 Options for validate and summary:
   --max-parameters N          refuse models with more parameters (default 1000000000)
@@ -58,6 +65,8 @@ int main(int argc, char** argv) {
         {"predict", runPredict},
         {"bench", runBench},
         {"export", runExport},
+        {"import-weights", runImportWeights},
+        {"log", runLog},
     };
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << kUsageText;
