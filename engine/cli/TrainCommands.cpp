@@ -4,7 +4,7 @@
 #include "exec/Threads.h"
 #include "io/ModelJson.h"
 #include "io/PyTorchExport.h"
-#include "io/TrainScriptExport.h"
+#include "train/TrainScriptExport.h"
 #include "io/Weights.h"
 #include "kernels/Gemm.h"
 #include "train/Trainer.h"

@@ -1,4 +1,4 @@
-#include "io/TrainScriptExport.h"
+#include "train/TrainScriptExport.h"
 
 #include "core/Error.h"
 #include "io/PyTorchExport.h"
