@@ -38,5 +38,9 @@ int runSummary(const std::vector<std::string>& argv);
 int runTrain(const std::vector<std::string>& argv);
 int runPredict(const std::vector<std::string>& argv);
 int runBench(const std::vector<std::string>& argv);
+int runExport(const std::vector<std::string>& argv);
+int runExportTrainScript(const std::vector<std::string>& argv);
+int runImportWeights(const std::vector<std::string>& argv);
+int runLog(const std::vector<std::string>& argv);
 
 } // namespace ml::cli

@@ -2,6 +2,9 @@
 #include "cli/Cli.h"
 #include "io/ModelJson.h"
 #include "shape/Summary.h"
+#include "io/PyTorchExport.h"
+
+#include <filesystem>
 
 #include <iostream>
 
@@ -51,6 +54,40 @@ int runSummary(const std::vector<std::string>& argv) {
     if (args.flag("json")) std::cout << summaryJson(doc, a).dump(2) << "\n";
     else std::cout << summaryText(doc, a);
     return a.ok() ? kOk : kFailed;
+}
+
+} // namespace ml::cli
+
+namespace ml::cli {
+
+namespace {
+
+int runExportPyTorch(const std::vector<std::string>& argv) {
+    const Args args(argv, {"o", "output"}, {});
+    if (args.positionals().size() != 1) throw UsageError("export pytorch needs exactly one model file");
+    const std::string& path = args.positionals().front();
+    const ModelDocument doc = io::readModelFile(path);
+    const Analysis a = analyze(doc);
+    const io::PyTorchCode code =
+        io::exportPyTorch(doc, a, std::filesystem::path(path).filename().string());
+    const auto out = args.value("o") ? args.value("o") : args.value("output");
+    if (!out) {
+        std::cout << code.text;
+        return kOk;
+    }
+    io::writeFileAtomically(*out, code.text);
+    std::cout << "wrote " << doc.model << " as PyTorch to " << *out << "\n";
+    return kOk;
+}
+
+} // namespace
+
+int runExport(const std::vector<std::string>& argv) {
+    if (argv.empty()) throw UsageError("export needs a target: pytorch");
+    const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+    if (argv.front() == "pytorch") return runExportPyTorch(rest);
+    if (argv.front() == "train-script") return runExportTrainScript(rest);
+    throw UsageError("unknown export target '" + argv.front() + "' (known: pytorch, train-script)");
 }
 
 } // namespace ml::cli

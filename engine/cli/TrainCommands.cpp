@@ -3,6 +3,8 @@
 #include "core/Error.h"
 #include "exec/Threads.h"
 #include "io/ModelJson.h"
+#include "io/PyTorchExport.h"
+#include "train/TrainScriptExport.h"
 #include "io/Weights.h"
 #include "kernels/Gemm.h"
 #include "train/Trainer.h"
@@ -12,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <pthread.h>
@@ -433,6 +436,47 @@ int runBench(const std::vector<std::string>& argv) {
                   << fixed(j["peak_rss_mb"].get<double>(), 1) << " MB, batch " << config.batchSize << ", "
                   << computeThreads() << " thread(s)\n";
     }
+    return kOk;
+}
+
+} // namespace ml::cli
+
+namespace ml::cli {
+
+// export train-script: train.py, the model's module and the dataset, side by side.
+int runExportTrainScript(const std::vector<std::string>& argv) {
+    const Args args(argv,
+                    {"o", "output", "model-module", "dataset", "epochs", "batch", "optimizer", "lr", "momentum",
+                     "weight-decay", "seed", "schedule", "target", "validation", "diagnostics-every", "clip",
+                     "lr-schedule", "max-steps", "threads"},
+                    {});
+    if (args.positionals().size() != 1) throw UsageError("export train-script needs exactly one model file");
+    const std::string& path = args.positionals().front();
+    const auto out = args.value("o") ? args.value("o") : args.value("output");
+    if (!out) throw UsageError("export train-script needs -o train.py");
+    const std::string module = args.value("model-module", "model");
+    if (!isValidName(module)) throw UsageError("--model-module must be a Python module name, got '" + module + "'");
+    const ModelDocument doc = io::readModelFile(path);
+    const TrainingConfig config = configFrom(doc, args);
+    TrainingData data = loadTrainingData(config);
+    const Trainer trainer(doc, config, std::move(data));
+    if (!trainer.adaptation().empty())
+        throw Error(path + ": the dataset does not fit the model as written (" + trainer.adaptation() +
+                    "); save the adapted model and export that");
+    const std::filesystem::path dir = std::filesystem::path(*out).parent_path();
+    const std::string source = std::filesystem::path(path).filename().string();
+    const std::string stem = std::filesystem::path(*out).stem().string();
+    const std::string dataFile = stem + "_data.safetensors";
+    const Analysis analysis = analyze(doc);
+    const io::PyTorchCode model = io::exportPyTorch(doc, analysis, source);
+    io::TrainScriptInput in{&doc, &config, &trainer.objectives(), &trainer.data(), source, module, dataFile};
+    const std::string script = io::exportTrainScript(in);
+    io::writeFileAtomically((dir / (module + ".py")).string(), model.text);
+    io::writeTrainData(trainer.data(), (dir / dataFile).string());
+    io::writeFileAtomically(*out, script);
+    std::cout << "wrote " << *out << ", " << (dir / (module + ".py")).string() << " and "
+              << (dir / dataFile).string() << " (" << trainer.data().train.count() << " train, "
+              << trainer.data().validation.count() << " validation samples)\n";
     return kOk;
 }
 

@@ -38,6 +38,18 @@ Commands:
                               cache-line round trip between the first two CPUs
                               (how far apart they are: 2-thread speed depends on it)
 
+  export pytorch FILE [-o model.py]
+                              the model as PyTorch source: a class per block,
+                              nn.Sequential/nn.ModuleList kept, state_dict()
+                              names equal to ModuleLab's, a safetensors loader
+  export train-script FILE -o DIR/train.py [--model-module model] [train options]
+                              a PyTorch training script (python3 or torchrun),
+                              DIR/model.py and DIR/train_data.safetensors
+  import-weights FILE W.safetensors -o OUT.safetensors
+                              weights trained in PyTorch, every missing, unexpected
+                              or mis-shaped name reported at once
+  log RUN.jsonl               check a run log (train --log or train.py) and summarize it
+
 Options for validate and summary:
   --max-parameters N          refuse models with more parameters (default 1000000000)
 )";
@@ -52,6 +64,9 @@ int main(int argc, char** argv) {
         {"train", runTrain},
         {"predict", runPredict},
         {"bench", runBench},
+        {"export", runExport},
+        {"import-weights", runImportWeights},
+        {"log", runLog},
     };
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << kUsageText;

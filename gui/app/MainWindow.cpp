@@ -17,6 +17,8 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDir>
+#include "code/CodePanel.h"
+
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -99,6 +101,9 @@ void MainWindow::createDocks() {
     QDockWidget* inspector = dock(tr("Inspector"), QStringLiteral("inspectorDock"), m_inspector, Qt::RightDockWidgetArea);
     QDockWidget* tree = dock(tr("Module tree"), QStringLiteral("moduleTreeDock"), m_tree, Qt::RightDockWidgetArea);
     QDockWidget* diag = dock(tr("Diagnostics"), QStringLiteral("diagnosticsDock"), m_diagnostics, Qt::BottomDockWidgetArea);
+    QDockWidget* code = dock(tr("Code"), QStringLiteral("codeDock"), new CodePanel(m_editor, this), Qt::BottomDockWidgetArea);
+    tabifyDockWidget(diag, code);
+    diag->raise();
     splitDockWidget(inspector, tree, Qt::Vertical);
     resizeDocks({inspector, tree}, {380, 380}, Qt::Horizontal);
     resizeDocks({diag}, {130}, Qt::Vertical);
@@ -176,6 +181,11 @@ void MainWindow::createMenus() {
     file->addAction(tr("Export Canvas as S&VG..."), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export SVG"), QString(), tr("SVG (*.svg)"));
         if (!p.isEmpty()) exportImage(p);
+    });
+    QMenu* exportMenu = file->addMenu(tr("E&xport"));
+    exportMenu->addAction(tr("&PyTorch..."), this, [this] {
+        const QString path = CodePanel::exportWithPreview(m_editor, m_currentFile, this);
+        if (!path.isEmpty()) statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 5000);
     });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);

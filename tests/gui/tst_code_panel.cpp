@@ -1,0 +1,56 @@
+// The Code panel and File > Export > PyTorch, driven through the main window.
+#include "app/MainWindow.h"
+#include "code/CodePanel.h"
+#include "editor/Editor.h"
+#include "editor/EditorScene.h"
+
+#include <QDockWidget>
+#include <QTextBlock>
+#include <QtTest>
+
+using namespace ml;
+using namespace ml::gui;
+
+namespace {
+const QString kExamples = QStringLiteral(MODULELAB_SOURCE_DIR "/resources/examples/");
+}
+
+class TestCodePanel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void showsSelectsAndFollowsEdits() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1400, 900);
+        QVERIFY(w.openFile(kExamples + "siamese.json"));
+        auto* panel = w.findChild<CodePanel*>(QStringLiteral("codePanel"));
+        QVERIFY(panel);
+        QVERIFY(panel->code().contains(QStringLiteral("        eb = self.encoder(b)\n")));
+
+        // A node selected on the canvas highlights its forward line.
+        w.editor()->scene()->selectKeys({QStringLiteral("eb")});
+        QCOMPARE(panel->highlightedLines().size(), 1);
+        const int line = panel->highlightedLines().front();
+        QCOMPARE(panel->document()->findBlockByNumber(line - 1).text(), QStringLiteral("        eb = self.encoder(b)"));
+
+        // Clicking a line selects its node.
+        w.show();
+        w.findChild<QDockWidget*>(QStringLiteral("codeDock"))->raise();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const int pair = panel->code().left(panel->code().indexOf(QStringLiteral("pair = torch.cat"))).count('\n');
+        QTextCursor c(panel->document()->findBlockByNumber(pair));
+        const QPoint at = panel->cursorRect(c).center() + QPoint(40, 0);
+        QTest::mouseClick(panel->viewport(), Qt::LeftButton, {}, at);
+        QCOMPARE(w.editor()->scene()->selectedKeys(), QStringList{QStringLiteral("pair")});
+        if (qEnvironmentVariableIsSet("MODULELAB_SHOT")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT"));
+
+        // An edit regenerates the code: one undoable delete of the head call.
+        QVERIFY(w.editor()->deleteItems({QStringLiteral("y")}));
+        QVERIFY(panel->code().startsWith(QStringLiteral("# No PyTorch code while the model cannot be exported")));
+        w.editor()->undoStack()->undo();
+        QVERIFY(panel->code().contains(QStringLiteral("        y = self.head(pair)\n")));
+    }
+};
+
+QTEST_MAIN(TestCodePanel)
+#include "tst_code_panel.moc"
