@@ -59,7 +59,14 @@ void EditorView::noteUsed(const QString& entry) {
     while (m_recent.size() > 8) m_recent.removeLast();
 }
 
+// Home or a caller's explicit framing is the user's chosen view: a later
+// resize keeps it instead of refitting to the first frame.
 void EditorView::frameAll() {
+    m_fitUntilTouched = false;
+    fitAll();
+}
+
+void EditorView::fitAll() {
     QRectF r;
     for (const auto& [k, item] : m_editor->scene()->nodeItems()) r |= item->sceneBoundingRect();
     if (r.isEmpty()) return;
@@ -79,7 +86,7 @@ void EditorView::frameAll() {
 // Fitted, but never below the zoom where node labels are drawn: a large level
 // opens at that zoom on its left side, where its inputs are.
 void EditorView::firstFrame() {
-    frameAll();
+    fitAll();
     constexpr double kReadable = 0.6;
     if (transform().m11() >= kReadable) return;
     QRectF r;
@@ -90,6 +97,7 @@ void EditorView::firstFrame() {
 }
 
 void EditorView::frameSelection() {
+    m_fitUntilTouched = false;
     QRectF r;
     for (const auto& [k, item] : m_editor->scene()->nodeItems())
         if (item->isSelected()) r |= item->sceneBoundingRect();

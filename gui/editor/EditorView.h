@@ -76,6 +76,7 @@ private:
     // viewport (the window's first layout resizes it after a file is loaded).
     bool m_fitUntilTouched = true;
     void firstFrame();
+    void fitAll();
     // Panning.
     bool m_panning = false;
     bool m_spaceHeld = false;

@@ -113,7 +113,7 @@ void choose(SearchPopup* p, const QString& text) {
 // (the caller waits for it to be exposed).
 void showWindow(MainWindow& w) {
     w.setPromptsEnabled(false);
-    w.resize(1200, 800);
+    w.resize(1600, 1000); // the default layout: canvas between the docks and the training dock below
     w.show();
 }
 } // namespace
