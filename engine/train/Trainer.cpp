@@ -15,6 +15,18 @@
 
 namespace ml {
 
+namespace {
+// The plan in eval mode for one scope (dropout off, running statistics read),
+// back in train mode however the scope is left.
+struct EvaluationMode {
+    Plan& plan;
+    explicit EvaluationMode(Plan& p) : plan(p) { plan.setTraining(false); }
+    ~EvaluationMode() { plan.setTraining(true); }
+    EvaluationMode(const EvaluationMode&) = delete;
+    EvaluationMode& operator=(const EvaluationMode&) = delete;
+};
+} // namespace
+
 using detail::groupLabel;
 using detail::kNaN;
 using detail::NonFiniteError;
@@ -195,11 +207,7 @@ GridReport Trainer::evaluatePoints(std::span<const float> points) {
     g.width = m_plan->outputWidth(output);
     g.scores.resize(static_cast<size_t>(g.points * g.width));
     g.classes.resize(static_cast<size_t>(g.points));
-    m_plan->setTraining(false);
-    struct BackToTraining {
-        Plan& plan;
-        ~BackToTraining() { plan.setTraining(true); }
-    } restore{*m_plan};
+    const EvaluationMode evaluating{*m_plan};
     const Index batch = m_plan->maxBatch();
     for (Index start = 0; start < g.points; start += batch) {
         const Index n = std::min(batch, g.points - start);
@@ -313,11 +321,7 @@ EpochReport Trainer::evaluate() {
     e.validationAccuracy.assign(m_objectives.size(), kNaN);
     if (set.count() == 0) return e;
     std::vector<double> loss(m_objectives.size(), 0), correct(m_objectives.size(), 0), counted(m_objectives.size(), 0);
-    m_plan->setTraining(false);
-    struct BackToTraining {
-        Plan& plan;
-        ~BackToTraining() { plan.setTraining(true); }
-    } restore{*m_plan};
+    const EvaluationMode evaluating{*m_plan};
     const Index batch = m_plan->maxBatch();
     std::vector<Index> rows;
     for (Index start = 0; start < set.count(); start += batch) {
