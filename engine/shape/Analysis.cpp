@@ -60,10 +60,17 @@ bool checkedMul(Index a, Index b, Index& out) { return !__builtin_mul_overflow(a
 
 using Source = GraphSource;
 
+// A source that could not be resolved (not connected, or names nothing):
+// what reads it is unknown, the rest of the graph still runs.
+constexpr int kUnresolved = -2;
+
 // Per-definition results of the graph checks, shared by all its instances;
-// the usable ones are published as Analysis::graphs.
+// the well-formed ones are published as Analysis::graphs. A broken graph
+// still runs for shapes: its broken nodes (and what depends on them) are
+// unknown, so one problem does not blank the whole model.
 struct GraphInfo : BlockGraph {
-    bool usable = false; // false: structure broken, skip inference
+    bool usable = false;       // well formed: every node and reference resolved, acyclic
+    std::vector<bool> broken;  // per node: its own structure is wrong, so it is not run
 };
 
 struct CallSite {
@@ -90,6 +97,7 @@ private:
     bool m_capReported = false;
     bool m_graphBroken = false; // some block's graph could not run: "never called" would mislead
     std::set<std::string> m_reported;  // diagnostics already listed (a shared instance reports once)
+    bool m_lastListed = false;         // the last report was new (not a repeat)
     Index m_calls = 0;
     bool m_budgetReported = false;
     std::string m_runtimeIndex;        // set while inferring the items of a runtime-indexed call
@@ -103,9 +111,13 @@ private:
     void report(Severity severity, std::string code, std::string path, std::string where, std::string message,
                 std::string fix = {}, std::string definition = {}, std::string node = {}, std::string pointer = {}) {
         Diagnostic d{severity, std::move(code), std::move(path), std::move(where), std::move(message),
-                     std::move(fix), std::move(definition), std::move(node), std::move(pointer)};
-        if (!m_reported.insert(d.toString()).second) return;
-        m_out.diagnostics.push_back(std::move(d));
+                     std::move(fix), std::move(definition), std::move(node), std::move(pointer), {}};
+        m_lastListed = m_reported.insert(d.toString()).second;
+        if (m_lastListed) m_out.diagnostics.push_back(std::move(d));
+    }
+    // The fix of the diagnostic just reported, in the editor's words (see Diagnostic::editorFix).
+    void inEditor(std::string fix) {
+        if (m_lastListed) m_out.diagnostics.back().editorFix = std::move(fix);
     }
     void error(std::string code, std::string path, std::string where, std::string message, std::string fix = {},
                std::string definition = {}, std::string node = {}, std::string pointer = {}) {
@@ -225,6 +237,8 @@ void Analyzer::run() {
             error("missing-shape", m_doc.model, "input '" + in.name + "'",
                   "the model's input '" + in.name + "' has no shape.", "fill in its per-sample shape (the input's Shape field in the editor, \"shape\" in the file), e.g. 10 or [3, 32, 32].",
                   top->name, {}, top->pointer + "/inputs");
+            inEditor("select the input '" + in.name + "' and fill in its Shape in the inspector (per sample, e.g. 10 or "
+                     "3, 32, 32).");
             inputs.push_back(TensorType::unknown());
             continue;
         }
@@ -622,7 +636,9 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
 
     std::set<std::string> calledChildren;
     g.inputs.resize(def.nodes.size());
-    for (size_t i = 0; i < def.nodes.size(); ++i) {
+    g.broken.assign(def.nodes.size(), false);
+    // Checks node i and resolves its inputs; false: the node is broken (reported).
+    auto checkNode = [&](size_t i) -> bool {
         const Node& n = def.nodes[i];
         const std::string where = "node '" + n.id + "'";
         int minInputs = 1, maxInputs = 1;
@@ -635,7 +651,7 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
             }
             if (!c && def.findChild(n.call)) {
                 ok = false; // a child whose same_as names nothing: reported where it is registered
-                continue;
+                return false;
             }
             if (!c) {
                 std::vector<std::string> names;
@@ -643,7 +659,8 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                 fail("unknown-child", where,
                      "calls '" + n.call + "', which is not a child of " + def.name + didYouMean(n.call, names) + ".",
                      "register it under children, or call an existing child.", n.id, n.pointer + "/call");
-                continue;
+                inEditor("delete the node, or add a layer named '" + n.call + "'.");
+                return false;
             }
             // A block takes as many inputs as it declares (a list's items: as its first item does).
             const ModuleSpec* callee = &c->spec;
@@ -657,13 +674,17 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                      "call one item with \"index\" (" + n.call + "[0], or a runtime index input), or apply every item "
                      "in turn with \"apply\": \"chain\"; use a Sequential if the items should always run in order.",
                      n.id, n.pointer);
-                continue;
+                inEditor("choose in the node's inspector which item it calls (" + n.call + "[0], or a runtime index "
+                         "input), or to apply every item in turn; use a Sequential if the items should always run in "
+                         "order.");
+                return false;
             }
             if (!isList && n.listUse != ListUse::None) {
                 fail("not-a-list", where,
                      "indexes '" + n.call + "', which is a " + c->spec.type + ", not a ModuleList.",
                      "remove \"index\"/\"apply\", or make '" + n.call + "' a ModuleList.", n.id, n.pointer);
-                continue;
+                inEditor("call '" + n.call + "' without an index, or make it a ModuleList.");
+                return false;
             }
             if (isList) {
                 const Index size = static_cast<Index>(c->spec.items.size());
@@ -674,12 +695,12 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                              str(size) + " items (0.." + str(size - 1) + ").",
                          "use an index between 0 and " + str(size - 1) + ", or add items to the list.", n.id,
                          n.pointer + "/index");
-                    continue;
+                    return false;
                 }
                 if (size == 0) {
                     fail("index-out-of-range", where, "'" + n.call + "' is an empty ModuleList.",
                          "add items to the list.", n.id, n.pointer);
-                    continue;
+                    return false;
                 }
                 if (n.listUse == ListUse::Index && !n.constIndex) {
                     const auto in = std::find_if(def.inputs.begin(), def.inputs.end(),
@@ -689,7 +710,9 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                              "the index '" + n.indexInput + "' must be an int64 input of " + def.name + ".",
                              "declare an input {\"name\": \"" + n.indexInput + "\", \"dtype\": \"int64\"}.", n.id,
                              n.pointer + "/index");
-                        continue;
+                        inEditor("add an input '" + n.indexInput + "' to " + def.name +
+                                 " and set its Kind to int64 index in the inspector, then wire it to the index port.");
+                        return false;
                     }
                 }
             }
@@ -701,7 +724,7 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                 fail("unknown-op", where, "unknown op '" + n.op + "'" + didYouMean(n.op, names) + "; the ops are " +
                                                quoteList(names) + ".",
                      "", n.id, n.pointer + "/op");
-                continue;
+                return false;
             }
             minInputs = op->minInputs;
             maxInputs = op->maxInputs;
@@ -716,7 +739,7 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                      (expected == "1" ? "" : "s") + " but is given " + str(count) + ".",
                  maxInputs >= 0 && count > maxInputs ? "remove the extra wire." : "connect the missing input.", n.id,
                  n.pointer + "/in");
-            continue;
+            return false;
         }
         for (Index k = 0; k < count; ++k) {
             Source src;
@@ -725,27 +748,26 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
                 fail("dangling", where + " input " + str(k), "input " + str(k) + " of node '" + n.id + "' " + problem + ".",
                      "connect it to an input or a node of " + def.name + ".", n.id,
                      n.pointer + "/in/" + str(k));
-                continue;
+                src = {kUnresolved, -1, 0};
             }
             g.inputs[i].push_back(src);
         }
-    }
+            return true;
+    };
+    for (size_t i = 0; i < def.nodes.size(); ++i) g.broken[i] = !checkNode(i);
     for (size_t o = 0; o < def.outputs.size(); ++o) {
         Source src;
         std::string problem;
         if (!resolve(def.outputs[o].from, src, problem)) {
             fail("dangling", "output '" + def.outputs[o].name + "'", "the output '" + def.outputs[o].name + "' " + problem + ".",
                  "set \"from\" to a node of " + def.name + ".", {}, def.pointer + "/outputs/" + str(Index(o)));
-            continue;
+            inEditor("drag a wire from a node's output port to the output '" + def.outputs[o].name + "'.");
+            src = {kUnresolved, -1, 0};
         }
         g.outputs.push_back(src);
     }
-    if (!ok) {
-        m_graphBroken = true;
-        return g;
-    }
-
-    // Topological order (Kahn); what remains lies on or after a cycle.
+    // Topological order (Kahn); what remains lies on or after a cycle. A
+    // broken graph is ordered too: shape inference runs what it can.
     const size_t n = def.nodes.size();
     std::vector<int> indegree(n, 0);
     std::vector<std::vector<int>> users(n);
@@ -796,6 +818,8 @@ const GraphInfo& Analyzer::graphOf(const BlockDef& def, const std::string& path)
         const Node& first = def.nodes[static_cast<size_t>(walk.back())];
         fail("cycle", "node '" + first.id + "'", "the forward graph of " + def.name + " has a cycle: " + chain + ".",
              "remove one of these wires; a forward pass must not feed a node its own output.", first.id, first.pointer);
+    }
+    if (!ok) {
         m_graphBroken = true;
         return g;
     }
@@ -983,7 +1007,6 @@ std::vector<TensorType> Analyzer::runBlock(InstanceId id, const std::vector<Tens
     const std::string path = displayPath(id);
     const GraphInfo& g = graphOf(def, path);
     std::vector<std::vector<TensorType>> values(def.nodes.size());
-    if (!g.usable) return std::vector<TensorType>(def.outputs.size(), TensorType::unknown());
 
     // Declared inner input shapes are checked against what arrives.
     for (size_t i = 0; i < def.inputs.size(); ++i) {
@@ -1003,12 +1026,18 @@ std::vector<TensorType> Analyzer::runBlock(InstanceId id, const std::vector<Tens
         }
     }
     auto valueOf = [&](const Source& s) -> TensorType {
+        if (s.node == kUnresolved) return TensorType::unknown();
         if (s.node < 0) return inputs[static_cast<size_t>(s.input)];
         const auto& v = values[static_cast<size_t>(s.node)];
         return static_cast<size_t>(s.output) < v.size() ? v[static_cast<size_t>(s.output)] : TensorType::unknown();
     };
     for (int ni : g.order) {
         const Node& n = def.nodes[static_cast<size_t>(ni)];
+        if (g.broken[static_cast<size_t>(ni)]) {
+            values[static_cast<size_t>(ni)] = std::vector<TensorType>(
+                n.isCall() ? static_cast<size_t>(outputCountOfChild(def, n.call)) : 1, TensorType::unknown());
+            continue;
+        }
         std::vector<TensorType> in;
         std::vector<std::string> names;
         for (size_t k = 0; k < g.inputs[static_cast<size_t>(ni)].size(); ++k) {

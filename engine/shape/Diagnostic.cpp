@@ -12,6 +12,15 @@ std::string Diagnostic::toString() const {
     return s;
 }
 
+std::string Diagnostic::toEditorString() const {
+    std::string s = severity == Severity::Error ? "Error: " : "Warning: ";
+    s += path;
+    if (!where.empty()) s += (path.empty() ? "" : ", ") + where;
+    s += ": " + message;
+    if (!fixForEditor().empty()) s += " Fix: " + fixForEditor();
+    return s;
+}
+
 bool hasErrors(const std::vector<Diagnostic>& diagnostics) {
     for (const Diagnostic& d : diagnostics)
         if (d.isError()) return true;

@@ -19,9 +19,15 @@ struct Diagnostic {
     std::string definition;  // block definition holding the offending node/child, for the editor
     std::string node;        // node id or child name within that definition
     std::string pointer;     // JSON pointer into the model file, when known
+    // The fix in the editor's words (its fields and gestures) where `fix`
+    // speaks of the file's keys; empty when `fix` reads well in both.
+    std::string editorFix;
 
     bool isError() const { return severity == Severity::Error; }
     std::string toString() const; // "error: block1, node 'sum' (add): ... Fix: ..."
+    // What the editor shows: the same without the JSON pointer, with editorFix.
+    std::string toEditorString() const;
+    const std::string& fixForEditor() const { return editorFix.empty() ? fix : editorFix; }
 };
 
 bool hasErrors(const std::vector<Diagnostic>& diagnostics);

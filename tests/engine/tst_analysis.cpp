@@ -76,6 +76,7 @@ private Q_SLOTS:
     void parameterCap();
     void deepModuleNesting();
     void warningsDoNotInvalidate();
+    void errorsStayLocal();
     void nameRules_data();
     void nameRules();
 };
@@ -600,6 +601,58 @@ void TestAnalysis::warningsDoNotInvalidate() {
     // Its parameters still count (they are in state_dict), once.
     QCOMPARE(a.tree.uniqueParameterCount(), ml::Index(10));
     QCOMPARE(a.tree.naiveParameterCount(), ml::Index(10));
+}
+
+// One unconnected output and one bad layer: everything not downstream of them
+// keeps its shape and parameters, and each problem is reported where it is.
+void TestAnalysis::errorsStayLocal() {
+    const std::string text = net(R"([{"name": "x", "shape": [10]}])",
+                                 R"({"trunk": {"type": "Linear", "args": {"out_features": 8}},
+                                     "head": {"type": "Linear", "args": {"out_features": 3}},
+                                     "bad": {"type": "Conv2d", "args": {"out_channels": 4, "kernel_size": 3}},
+                                     "after_bad": {"type": "Linear", "args": {"out_features": 2}},
+                                     "stage": {"type": "Stage"}})",
+                                 R"([{"id": "h", "call": "trunk", "in": ["x"]}, {"id": "a", "call": "head", "in": ["h"]},
+                                     {"id": "b", "call": "bad", "in": ["h"]}, {"id": "c", "call": "after_bad", "in": ["b"]},
+                                     {"id": "r", "op": "relu", "in": ["a"]}, {"id": "s", "call": "stage", "in": ["h"]}])",
+                                 R"([{"name": "ya", "from": "r"}, {"name": "yb", "from": "c"}, {"name": "yz", "from": ""},
+                                     {"name": "ys", "from": "s.good"}])",
+                                 // A block with one output wired and one not: its wired half still has its shape.
+                                 R"(, "Stage": {"inputs": [{"name": "x"}],
+                                       "children": {"fc": {"type": "Linear", "args": {"out_features": 6}}},
+                                       "nodes": [{"id": "f", "call": "fc", "in": ["x"]}, {"id": "g", "op": "add", "in": ["f", null]}],
+                                       "outputs": [{"name": "good", "from": "f"}, {"name": "open", "from": "g"}]})");
+    const ml::Analysis a = analyzeText(text);
+    QCOMPARE(diagnosticsOf(a),
+             QString("error: Net, output 'yz': the output 'yz' is not connected. Fix: set \"from\" to a node of Net. "
+                     "[at /definitions/Net/outputs/2]\n"
+                     "error: bad, input (from node 'b' of Net): Conv2d expects [N, C, H, W] but its input is [N, 8]. "
+                     "Fix: the input is flat; remove the Flatten before it or use a Linear layer. [at "
+                     "/definitions/Net/children/bad]\n"
+                     "error: stage, node 'g' input 1: input 1 of node 'g' is not connected. Fix: connect it to an input "
+                     "or a node of Stage. [at /definitions/Stage/nodes/1/in/1]"));
+    // The editor's words for the file's "from".
+    QCOMPARE(QString::fromStdString(a.diagnostics[0].toEditorString()),
+             QString("Error: Net, output 'yz': the output 'yz' is not connected. Fix: drag a wire from a node's output "
+                     "port to the output 'yz'."));
+    QCOMPARE(outputOf(a, "trunk"), QString("[N, 8]"));
+    QCOMPARE(outputOf(a, "head"), QString("[N, 3]"));
+    QCOMPARE(outputOf(a, "bad"), QString("?"));
+    QCOMPARE(outputOf(a, "after_bad"), QString("?"));
+    QCOMPARE(outputOf(a, "stage"), QString("[N, 6], ?"));
+    QCOMPARE(outputOf(a, "stage.fc"), QString("[N, 6]"));
+    QStringList outputs;
+    for (const ml::TensorType& t : a.outputTypes) outputs << QString::fromStdString(ml::typeToString(t));
+    QCOMPARE(outputs, QStringList({"[N, 3]", "?", "?", "[N, 6]"}));
+    // trunk 10*8+8, head 8*3+3, stage.fc 8*6+6; bad and after_bad have no known sizes.
+    QCOMPARE(a.tree.parameterCount(findModule(a, "trunk")->id), ml::Index(88));
+    QCOMPARE(a.tree.parameterCount(findModule(a, "head")->id), ml::Index(27));
+    QCOMPARE(a.tree.parameterCount(findModule(a, "stage")->id), ml::Index(54));
+    QCOMPARE(a.tree.parameterCount(findModule(a, "after_bad")->id), ml::Index(0));
+    QVERIFY(!findModule(a, "after_bad")->argsComplete);
+    QCOMPARE(a.tree.uniqueParameterCount(), ml::Index(88 + 27 + 54));
+    QVERIFY(!a.ok());
+    QVERIFY(a.graphs.empty()); // only well-formed graphs are published for the plan
 }
 
 void TestAnalysis::nameRules_data() {
