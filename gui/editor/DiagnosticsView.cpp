@@ -41,10 +41,10 @@ void DiagnosticsView::rebuild() {
     for (const Diagnostic& d : ds) {
         QString text = qs(d.path) + (d.where.empty() ? QString() : QStringLiteral(", ") + qs(d.where)) +
                        QStringLiteral(": ") + qs(d.message);
-        if (!d.fix.empty()) text += QStringLiteral("\nFix: ") + qs(d.fix);
+        if (!d.fixForEditor().empty()) text += QStringLiteral("\nFix: ") + qs(d.fixForEditor());
         auto* item = new QListWidgetItem(text, m_list);
         item->setForeground(d.isError() ? Theme::current().error : Theme::current().warning);
-        item->setToolTip(qs(d.toString()));
+        item->setToolTip(qs(d.toEditorString()));
     }
     if (ds.empty()) {
         auto* item = new QListWidgetItem(tr("No problems: every shape is known."), m_list);

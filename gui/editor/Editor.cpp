@@ -18,7 +18,29 @@ namespace ml::gui {
 Editor::Editor(QObject* parent)
     : QObject(parent), m_model(new GraphModel(this)), m_undo(new QUndoStack(this)),
       m_scene(new EditorScene(m_model, this)) {
+    connect(m_model, &GraphModel::documentChanged, this, &Editor::followLevels);
     newDocument();
+}
+
+void Editor::followLevels() {
+    if (m_levels.empty()) return;
+    std::vector<ViewLevel> levels = m_levels;
+    levels.front().definition = qs(m_model->document().model);
+    for (size_t i = 1; i < levels.size(); ++i) {
+        const ModuleInstance* m = m_model->instanceAt(levels[i].instancePath);
+        if (!m || m->kind != ModuleKind::Block || !m->block) {
+            levels.resize(i); // that instance is gone: show its parent
+            break;
+        }
+        levels[i].definition = qs(m->block->name);
+    }
+    const bool changed = levels.size() != m_levels.size() ||
+                         !std::equal(levels.begin(), levels.end(), m_levels.begin(), [](const ViewLevel& a, const ViewLevel& b) {
+                             return a.definition == b.definition;
+                         });
+    if (!changed) return;
+    m_levels = levels;
+    showLevel();
 }
 
 QString Editor::definitionName() const { return m_levels.empty() ? QString() : m_levels.back().definition; }
@@ -27,6 +49,7 @@ QString Editor::definitionName() const { return m_levels.empty() ? QString() : m
 
 void Editor::setDocument(ModelDocument doc) {
     m_undo->clear();
+    m_levels.clear(); // set below; nothing to follow
     m_model->setDocument(std::move(doc));
     m_levels = {{qs(m_model->document().model), QString(), QString()}};
     showLevel();
@@ -167,10 +190,21 @@ std::vector<PaletteEntry> Editor::entriesFitting(const PortRef& port, bool portI
     const QString def = definitionName();
     const bool index = portIsOutput ? m_model->outputPortKind(def, port.key, port.port) == PortKind::Index
                                     : m_model->inputPortKind(def, port.key, port.port) == PortKind::Index;
+    // From an output of known shape, only what accepts that shape (no Conv2d for [N, 5]).
+    const TensorType* type = portIsOutput ? m_model->outputType(m_levels.back().instancePath, def, port) : nullptr;
     std::vector<PaletteEntry> out;
     for (PaletteEntry& e : paletteEntries(m_model->document()))
-        if (edits::entryFits(m_model->document(), ss(e.id), index, portIsOutput)) out.push_back(std::move(e));
+        if (edits::entryFits(m_model->document(), ss(e.id), index, portIsOutput) &&
+            (!type || edits::entryFitsShape(m_model->document(), ss(e.id), *type)))
+            out.push_back(std::move(e));
     return out;
+}
+
+QString Editor::shapeProblem(const QString& entry, const PortRef& output) const {
+    const TensorType* type = m_model->outputType(m_levels.back().instancePath, definitionName(), output);
+    std::string why;
+    if (!type || edits::entryFitsShape(m_model->document(), ss(entry), *type, &why)) return {};
+    return tr("%1 does not fit the wire's %2: %3").arg(entry.section(QLatin1Char(':'), 1), shapeText(*type), qs(why));
 }
 
 QString Editor::addWired(const QString& entry, QPointF pos, const PortRef& port, bool portIsOutput) {
@@ -179,6 +213,10 @@ QString Editor::addWired(const QString& entry, QPointF pos, const PortRef& port,
                                     : m_model->inputPortKind(def, port.key, port.port) == PortKind::Index;
     if (!edits::entryFits(m_model->document(), ss(entry), index, portIsOutput)) {
         Q_EMIT message(tr("%1 does not fit that port.").arg(entry.section(QLatin1Char(':'), 1)));
+        return {};
+    }
+    if (const QString problem = portIsOutput ? shapeProblem(entry, port) : QString(); !problem.isEmpty()) {
+        Q_EMIT message(problem);
         return {};
     }
     const std::string ref = portIsOutput ? ss(m_model->refOfOutput(def, port)) : std::string();
@@ -235,6 +273,10 @@ QString Editor::addIntoWire(const QString& entry, QPointF pos, const Wire& wire)
     const QString def = definitionName();
     if (m_model->outputPortKind(def, wire.from.key, wire.from.port) == PortKind::Index) {
         Q_EMIT message(tr("Insert refused: an int64 index wire cannot go through a node."));
+        return {};
+    }
+    if (const QString problem = shapeProblem(entry, wire.from); !problem.isEmpty()) {
+        Q_EMIT message(tr("Insert refused: %1").arg(problem));
         return {};
     }
     const std::string ref = ss(m_model->refOfOutput(def, wire.from));
@@ -486,6 +528,12 @@ bool Editor::renameChild(const QString& nodeId, const QString& newName) {
     return ok;
 }
 
+bool Editor::renameDefinition(const QString& definition, const QString& newName) {
+    const QString name = newName.trimmed();
+    return edit(tr("Rename %1 to %2").arg(definition, name),
+                [&](ModelDocument& doc) { edits::renameDefinition(doc, ss(definition), ss(name)); });
+}
+
 bool Editor::setItemArgs(const QString& nodeId, int item, const Json& args) {
     const QString def = definitionName();
     const QString child = m_model->calledChildName(def, nodeId);
@@ -544,11 +592,22 @@ QString Editor::copy(const QStringList& nodeIds) const {
 }
 
 QStringList Editor::paste(const QString& json, QPointF at) {
+    // The reader's messages name places in a file; the clipboard is not one the
+    // user sees, so say what it holds instead. Nothing changes on a refusal.
+    const std::string text = ss(json);
     ModelDocument clip;
     try {
-        clip = io::parseModel(ss(json), "clipboard");
+        clip = io::parseModel(text, "clipboard");
     } catch (const std::exception& e) {
-        Q_EMIT message(tr("Paste refused: the clipboard does not hold a ModuleLab model (%1).").arg(qs(e.what())));
+        const Json j = Json::parse(text, nullptr, false);
+        QString what;
+        if (json.trimmed().isEmpty()) what = tr("the clipboard is empty");
+        else if (j.is_discarded()) what = tr("the clipboard holds text, not nodes copied from ModuleLab");
+        else if (!j.is_object() || !j.contains("format") || j["format"] != io::kModelFormatName)
+            what = tr("the clipboard holds data that is not from ModuleLab");
+        else
+            what = tr("the copied nodes cannot be read back (the text was changed after copying)");
+        Q_EMIT message(tr("Paste: nothing pasted; %1. Select nodes and press Ctrl+C to copy them.").arg(what));
         return {};
     }
     QPointF corner(1e18, 1e18);

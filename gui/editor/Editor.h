@@ -68,6 +68,8 @@ public:
     // What fits a wire dragged from `port` (an output if portIsOutput, else a
     // free input) and released on empty canvas: the add menu's entries.
     std::vector<PaletteEntry> entriesFitting(const PortRef& port, bool portIsOutput) const;
+    // Why the node `entry` adds cannot take what output `output` carries ("" if it can, or the shape is unknown).
+    QString shapeProblem(const QString& entry, const PortRef& output) const;
     // Adds `entry` at `pos` wired to `port`, in one step; returns the node id.
     QString addWired(const QString& entry, QPointF pos, const PortRef& port, bool portIsOutput);
     // Whether a node can go into this wire ("" if it can).
@@ -94,6 +96,8 @@ public:
     bool setInputSpec(const QString& name, DType dtype, const QString& shapeText);
     // Renames what node `nodeId` calls (the state_dict() prefix); the node id follows when it was the same name.
     bool renameChild(const QString& nodeId, const QString& newName);
+    // Renames a block definition (the class; the model's name when it is the model).
+    bool renameDefinition(const QString& definition, const QString& newName);
     // Item `item` of the Sequential/ModuleList that node `nodeId` calls.
     bool setItemArgs(const QString& nodeId, int item, const Json& args);
     bool removeContainerItem(const QString& nodeId, int item);
@@ -114,6 +118,9 @@ Q_SIGNALS:
 private:
     bool edit(const QString& text, const std::function<void(ModelDocument&)>& fn);
     void showLevel();
+    // After a document change (an edit, undo, redo): the shown levels name the
+    // definitions their instances now have (a renamed class follows).
+    void followLevels();
 
     GraphModel* m_model;
     QUndoStack* m_undo;

@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "model/LayerCatalog.h"
 #include "shape/Analysis.h"
+#include "shape/LayerShapes.h"
 
 #include <algorithm>
 #include <cctype>
@@ -261,6 +262,51 @@ bool entryFits(const ModelDocument& doc, const std::string& entry, bool index, b
                            [&](const BlockInput& i) { return (i.dtype == DType::Int64) == index; });
     }
     return !index; // layers, ops and a new block take tensors
+}
+
+bool entryFitsShape(const ModelDocument& doc, const std::string& entry, const TensorType& t, std::string* why) {
+    if (!t.known || t.dtype != DType::Float32) return true; // an index wire: entryFits decides
+    const size_t colon = entry.find(':');
+    const std::string kind = entry.substr(0, colon);
+    const std::string name = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
+    std::vector<std::vector<Index>> choices = t.variesWith.empty() ? std::vector<std::vector<Index>>{t.dims} : t.choices;
+    for (const std::vector<Index>& dims : choices) {
+        const TensorType in = TensorType::of(dims, t.dtype);
+        std::vector<ShapeProblem> problems;
+        if (kind == "layer") {
+            const LayerType* type = findLayerType(name);
+            if (!type) return false;
+            // The arguments as analysis resolves them: given, else default; inferable ones left to the input.
+            Json args = defaultLayerSpec(name).args;
+            for (const ArgSpec& a : type->args)
+                if (!args.contains(a.name) && (!a.defaultValue.is_null() || a.kind == ArgKind::OptionalIntPair))
+                    args[a.name] = a.defaultValue;
+            inferLayerShape(name, args, in, problems);
+        } else if (kind == "op") {
+            const OpType* op = findOpType(name);
+            if (!op) return false;
+            Json args = Json::object();
+            for (const ArgSpec& a : op->args) args[a.name] = a.defaultValue;
+            inferOpShape(name, args, {in}, {"in"}, problems);
+        } else if (kind == "block" && name != "+") {
+            const BlockDef* b = doc.findDefinition(name);
+            if (!b) return false;
+            const auto first = std::find_if(b->inputs.begin(), b->inputs.end(),
+                                            [](const BlockInput& i) { return i.dtype == DType::Float32; });
+            if (first != b->inputs.end() && first->shape) {
+                std::vector<Index> want{kBatch};
+                want.insert(want.end(), first->shape->begin(), first->shape->end());
+                if (want != dims)
+                    problems.push_back({"shape-mismatch", name + " takes " + dimsToString(want) + ", not " +
+                                                              typeToString(in) + ".", ""});
+            }
+        }
+        if (!problems.empty()) {
+            if (why) *why = problems.front().message;
+            return false;
+        }
+    }
+    return true;
 }
 
 namespace {
@@ -1013,6 +1059,40 @@ void renameChild(ModelDocument& doc, const std::string& def, const std::string& 
     }
     for (Node& n : d.nodes)
         if (n.call == child) n.call = newName;
+}
+
+void renameDefinition(ModelDocument& doc, const std::string& def, const std::string& newName) {
+    definitionOf(doc, def);
+    if (newName == def) return;
+    // A class name: the exported PyTorch file says `class <name>(nn.Module)`.
+    static const std::set<std::string> keywords{
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
+        "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+        "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield"};
+    if (newName.empty()) throw Error("a class name cannot be empty.");
+    if (!isValidName(newName))
+        throw Error("'" + newName + "' is not a valid class name (letters, digits and _, not starting with a digit).");
+    if (keywords.count(newName)) throw Error("'" + newName + "' is a Python keyword.");
+    if (findLayerType(newName) || isContainerType(newName) || newName == "Module")
+        throw Error("'" + newName + "' is a built-in PyTorch module; choose another class name.");
+    if (doc.findDefinition(newName)) throw Error("there is already a definition named '" + newName + "'.");
+    std::function<void(ModuleSpec&)> follow = [&](ModuleSpec& s) {
+        if (s.type == def) s.type = newName;
+        for (ModuleSpec& item : s.items) follow(item);
+    };
+    for (BlockDef& d : doc.definitions) {
+        if (d.name == def) d.name = newName;
+        for (NamedSpec& c : d.children) follow(c.spec);
+    }
+    if (doc.model == def) doc.model = newName;
+    if (doc.layout.is_object() && doc.layout.contains("positions") && doc.layout["positions"].is_object()) {
+        Json& all = doc.layout["positions"];
+        if (all.contains(def)) {
+            Json mine = all[def];
+            all.erase(def);
+            all[newName] = std::move(mine);
+        }
+    }
 }
 
 void renameNode(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& newId) {

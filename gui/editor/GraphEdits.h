@@ -5,6 +5,7 @@
 // editor runs them on a copy and pushes a DocumentCommand with the result,
 // so each edit, whatever it touches, undoes in one step.
 #include "model/Definition.h"
+#include "model/TensorType.h"
 
 #include <QPointF>
 #include <QString>
@@ -39,6 +40,10 @@ std::string addEntry(ModelDocument& doc, const std::string& def, const std::stri
 // Whether the node an entry adds has an input taking the kind (int64 index or
 // tensor) of a dragged output, or (fromOutput false) an output feeding an input of that kind.
 bool entryFits(const ModelDocument& doc, const std::string& entry, bool index, bool fromOutput);
+// Whether the node an entry adds (with its starting arguments) accepts a tensor
+// of type `t` (every choice of a varying one) by the engine's shape rules; when
+// not, `why` says so in the rule's words. An unknown type fits everything.
+bool entryFitsShape(const ModelDocument& doc, const std::string& entry, const TensorType& t, std::string* why = nullptr);
 // Feeds `srcRef` into the first input of node `nodeId` taking its kind (an int64
 // index goes to a ModuleList's index port or a block's int64 input); throws if none does.
 void feedFirstFitting(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& srcRef,
@@ -93,6 +98,10 @@ void setInputSpec(ModelDocument& doc, const std::string& def, const std::string&
 std::vector<Index> parseShape(const std::string& text);
 // Renames child `child` (its state_dict() prefix); callers and same_as aliases follow.
 void renameChild(ModelDocument& doc, const std::string& def, const std::string& child, const std::string& newName);
+// Renames block definition `def` (the Python class name; the model's name when
+// it is the model): every use of it and its layout follow. Refuses names that
+// are not Python identifiers, Python keywords, built-in layer types or taken.
+void renameDefinition(ModelDocument& doc, const std::string& def, const std::string& newName);
 // Renames node `nodeId`; wires from it and its place follow.
 void renameNode(ModelDocument& doc, const std::string& def, const std::string& nodeId, const std::string& newId);
 // Item `item` of container child `child`: its arguments, or removing it.

@@ -100,8 +100,21 @@ void Inspector::showDefinition() {
     const QString defName = m_editor->definitionName();
     const BlockDef* def = m_editor->model()->definition(defName);
     if (!def) return;
-    addHeading(defName + (qs(m_editor->model()->document().model) == defName ? tr(" (the model)") : tr(" (block)")));
+    const bool isModel = qs(m_editor->model()->document().model) == defName;
+    addHeading(defName + (isModel ? tr(" (the model)") : tr(" (block)")));
     if (!def->doc.empty()) addText(qs(def->doc));
+    // The class name: what PyTorch export writes as `class <name>(nn.Module)` and the file calls the model.
+    auto* nameForm = new QFormLayout;
+    auto* className = new QLineEdit(defName, m_content);
+    className->setObjectName(QStringLiteral("definitionName"));
+    className->setToolTip(isModel ? tr("The model's class name (class %1(nn.Module) in PyTorch).").arg(defName)
+                                  : tr("The block's class name; every instance of it follows."));
+    nameForm->addRow(tr("Class name"), className);
+    m_layout->addLayout(nameForm);
+    connect(className, &QLineEdit::editingFinished, this, [this, className, defName] {
+        if (className->text().trimmed() != defName && !m_editor->renameDefinition(defName, className->text()))
+            className->setText(defName); // refused: the message says why
+    });
     addText(kindSentence(QStringLiteral("Block")), true);
     auto addPortRow = [&](bool input) {
         auto* row = new QHBoxLayout;
@@ -342,7 +355,7 @@ void Inspector::showNode(const QString& key) {
     // Problems and fixes.
     for (const Diagnostic* d : model->diagnosticsFor(defName, m_editor->levels().back().instancePath, key)) {
         auto* l = new QLabel((d->isError() ? tr("Error: ") : tr("Warning: ")) + qs(d->message) +
-                                 (d->fix.empty() ? QString() : tr("\nFix: ") + qs(d->fix)),
+                                 (d->fixForEditor().empty() ? QString() : tr("\nFix: ") + qs(d->fixForEditor())),
                              m_content);
         l->setWordWrap(true);
         l->setStyleSheet(d->isError() ? QStringLiteral("color: #f05050;") : QStringLiteral("color: #e8b030;"));

@@ -43,7 +43,9 @@ void ModuleTreeView::rebuild() {
         QString text = id == 0 ? qs(doc.model) : name + QStringLiteral(": ") + qs(moduleRepr(m));
         if (m.callCount > 1) text += tr("   [shared: called %1×]").arg(m.callCount);
         const QString shape = m.outputTypes.empty() ? QString() : shapeText(m.outputTypes.front());
-        const QString params = withThousands(a.tree.parameterCount(id));
+        // A layer whose sizes wait for an upstream problem has no count yet (not 0).
+        const QString params = m.kind == ModuleKind::Layer && !m.argsComplete ? QStringLiteral("?")
+                                                                               : withThousands(a.tree.parameterCount(id));
         auto* item = parent ? new QTreeWidgetItem(parent, {text, shape, params})
                             : new QTreeWidgetItem(m_tree, {text, shape, params});
         item->setData(0, Qt::UserRole, qs(m.path));

@@ -75,7 +75,7 @@ NodeLook lookOf(const GraphModel& model, const QString& definition, const QStrin
     QStringList tips;
     for (const Diagnostic* d : model.diagnosticsFor(definition, instancePath, key)) {
         (d->isError() ? l.error : l.warning) = true;
-        tips << qs(d->toString());
+        tips << qs(d->toEditorString());
     }
     double width = 190;
     if (key.startsWith(QLatin1String("input:")) || key.startsWith(QLatin1String("output:"))) {
