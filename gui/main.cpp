@@ -51,7 +51,9 @@ int main(int argc, char* argv[]) {
     const QCommandLineOption trainFor(QStringLiteral("train-for"),
                                       QStringLiteral("With --screenshot: train for <ms> first (the plots mid-run)."),
                                       QStringLiteral("ms"));
-    parser.addOptions({screenshot, enter, select, light, bench, menu, trainBench, maxSteps, tab, trainFor});
+    const QCommandLineOption repeats(QStringLiteral("repeats"), QStringLiteral("With --train-bench: pairs of runs (median)."),
+                                     QStringLiteral("n"), QStringLiteral("1"));
+    parser.addOptions({screenshot, enter, select, light, bench, menu, trainBench, maxSteps, tab, trainFor, repeats});
     parser.process(app);
 
     if (parser.isSet(bench)) return ml::gui::runRenderBenchmark({1000, 3000}, stdout);
@@ -67,7 +69,8 @@ int main(int argc, char* argv[]) {
     window.show();
     if (parser.isSet(trainBench)) {
         window.setPromptsEnabled(false);
-        return ml::gui::runTrainingBenchmark(window, parser.value(maxSteps).toLongLong(), parser.value(tab).toInt(), stdout);
+        return ml::gui::runTrainingBenchmark(window, parser.value(maxSteps).toLongLong(), parser.value(tab).toInt(),
+                                             parser.value(repeats).toInt(), stdout);
     }
     if (auto* tabs = window.training()->findChild<QTabWidget*>()) tabs->setCurrentIndex(parser.value(tab).toInt());
     if (shot && parser.isSet(trainFor)) {

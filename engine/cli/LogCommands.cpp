@@ -41,6 +41,10 @@ const std::map<std::string, std::vector<std::string>>& reportKeys() {
         {"epoch", {"epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
                    "validation_samples", "seconds"}},
         {"finished", {"reason", "message", "steps"}},
+        // `train --log` and the window's exported runs also carry these.
+        {"description", {"model", "modules", "parameters", "shared_uses", "objectives", "task_groups"}},
+        {"event", {"event", "step"}},
+        {"grid", {"step", "points", "classes"}},
     };
     return keys;
 }

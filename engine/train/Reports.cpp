@@ -69,6 +69,9 @@ Json reportToJson(const Report& report) {
         for (const TaskCosine& c : d->taskCosines)
             cos.push_back({{"a", c.taskA}, {"b", c.taskB}, {"cosine", num(c.cosine)}, {"shared_parameters", c.sharedParameters}});
         j["task_cosines"] = cos;
+        Json norms = Json::array();
+        for (const TaskGradient& t : d->taskGradients) norms.push_back({{"task", t.task}, {"grad_norm", num(t.gradNorm)}});
+        j["task_grad_norms"] = norms;
     } else if (const auto* e = std::get_if<EpochReport>(&report)) {
         j["type"] = "epoch";
         j["epoch"] = e->epoch;

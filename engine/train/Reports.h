@@ -47,12 +47,20 @@ struct TaskCosine {
     Index sharedParameters = 0;
 };
 
+// One task group's gradient on the shared parameters (those that more than
+// one task group reaches): GradNorm's G_i, PCGrad's |g_i|.
+struct TaskGradient {
+    std::string task;   // objective group label, e.g. "task_index=0"
+    double gradNorm = 0;
+};
+
 struct DiagnosticsReport {
     Index step = 0;
     std::vector<ModuleGradient> modules;
     std::vector<ParameterStats> parameters;
     std::vector<UseGradient> uses;
     std::vector<TaskCosine> taskCosines;
+    std::vector<TaskGradient> taskGradients; // empty with fewer than two task groups
 };
 
 struct EpochReport {

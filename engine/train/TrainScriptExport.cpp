@@ -124,6 +124,7 @@ def diagnostics(model, objectives, inputs, targets, step):
                            'param_norm': float(p.detach().norm()),
                            'update_ratio': None})
     cosines = []
+    task_norms = []
     if len(GROUPS) > 1:
         buffers = {n: b.clone() for n, b in model.named_buffers()}
         params = [p for _, p in model.named_parameters()]
@@ -154,9 +155,19 @@ def diagnostics(model, objectives, inputs, targets, step):
                                     'b': GROUP_LABELS[b],
                                     'cosine': dot / math.sqrt(na * nb),
                                     'shared_parameters': shared})
+        # Each task's gradient on what more than one task reaches.
+        reach = [sum(1 for g in per_group
+                     if g[i] is not None and float(g[i].norm()) > 0)
+                 for i in range(len(params))]
+        for a in range(len(GROUPS)):
+            n = sum(float(per_group[a][i].double().pow(2).sum())
+                    for i in range(len(params))
+                    if reach[i] > 1 and per_group[a][i] is not None)
+            task_norms.append({'task': GROUP_LABELS[a],
+                               'grad_norm': math.sqrt(n)})
     return {'type': 'diagnostics', 'step': step, 'modules': modules,
             'parameters': parameters, 'shared_uses': [],
-            'task_cosines': cosines}
+            'task_cosines': cosines, 'task_grad_norms': task_norms}
 
 
 def evaluate(model, data, device):

@@ -8,6 +8,7 @@
 // Control calls never block on training work: they set a request that the
 // training thread picks up between steps.
 #include "exec/Plan.h"
+#include "io/Safetensors.h"
 #include "train/Optimizer.h"
 #include "train/Reports.h"
 #include "train/TrainingData.h"
@@ -72,7 +73,12 @@ public:
 
     // Weights, optimizer state and step count in one safetensors file.
     void saveCheckpoint(const std::string& path) const;
-    void loadCheckpoint(const std::string& path);
+    void loadCheckpoint(const std::string& path); // restore(file, path, true)
+    // The same in memory. restore() throws ml::Error naming `path` (the
+    // source) for weights that do not fit; with `counters` false the step and
+    // epoch counts stay (a new run that starts from another run's weights).
+    io::SafetensorsFile checkpoint() const;
+    void restore(const io::SafetensorsFile& file, const std::string& path, bool counters);
 
 private:
     struct ModuleParams {

@@ -14,6 +14,13 @@ const std::string kOptimizerPrefix = "optimizer/";
 } // namespace
 
 void Trainer::saveCheckpoint(const std::string& path) const {
+    const io::SafetensorsFile c = checkpoint();
+    io::writeSafetensors(path, c.tensors, c.metadata);
+}
+
+void Trainer::loadCheckpoint(const std::string& path) { restore(io::readSafetensors(path), path, true); }
+
+io::SafetensorsFile Trainer::checkpoint() const {
     std::vector<io::NamedTensor> tensors = io::storeToTensors(*m_store);
     for (Index i = 0; i < m_optimizer->paramCount(); ++i) {
         // Parameters are the store's non-buffer entries, in order.
@@ -40,14 +47,14 @@ void Trainer::saveCheckpoint(const std::string& path) const {
             tensors.push_back(std::move(n));
         }
     }
-    io::writeSafetensors(path, tensors,
-                         {{"format", "modulelab-checkpoint"}, {"model", m_doc.model},
-                          {"optimizer", std::string(m_optimizer->kind())}, {"step", std::to_string(m_step)},
-                          {"epoch", std::to_string(m_epoch)}});
+    return {std::move(tensors),
+            {{"format", "modulelab-checkpoint"}, {"model", m_doc.model},
+             {"optimizer", std::string(m_optimizer->kind())}, {"step", std::to_string(m_step)},
+             {"epoch", std::to_string(m_epoch)}}};
 }
 
-void Trainer::loadCheckpoint(const std::string& path) {
-    const io::SafetensorsFile file = io::readSafetensors(path);
+void Trainer::restore(const io::SafetensorsFile& file, const std::string& path, bool counters) {
+    ML_ASSERT(!m_running.load());
     io::SafetensorsFile weights;
     for (const io::NamedTensor& t : file.tensors)
         if (!t.name.starts_with(kOptimizerPrefix)) weights.tensors.push_back(t);
@@ -62,7 +69,7 @@ void Trainer::loadCheckpoint(const std::string& path) {
         ++i;
     }
     for (const auto& [key, value] : file.metadata) {
-        if (key != "step" && key != "epoch") continue;
+        if (!counters || (key != "step" && key != "epoch")) continue;
         Index number = -1;
         const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
         if (error != std::errc() || end != value.data() + value.size() || number < 0)

@@ -68,6 +68,18 @@ DiagnosticsReport Trainer::diagnose(std::span<const Index> rows) {
                                      groupLabel(m_objectives[static_cast<size_t>(m_groups[b].front())]),
                                      dot / std::sqrt(na * nb), shared});
         }
+    // Each task's gradient on what more than one task reaches (the shared trunk).
+    if (m_groups.size() > 1) {
+        std::vector<int> reach(m_store->tensors().size(), 0);
+        for (const auto& g : perGroup)
+            for (size_t i = 0; i < g.size(); ++i) reach[i] += !g[i].empty() && norm2(g[i]) > 0;
+        for (size_t a = 0; a < m_groups.size(); ++a) {
+            double n = 0;
+            for (size_t i = 0; i < reach.size(); ++i)
+                if (reach[i] > 1) n += norm2(perGroup[a][i]);
+            d.taskGradients.push_back({groupLabel(m_objectives[static_cast<size_t>(m_groups[a].front())]), std::sqrt(n)});
+        }
+    }
     size_t k = 0;
     for (StoredTensor& t : m_store->tensors())
         if (t.isBuffer) t.value = buffers[k++];

@@ -33,6 +33,7 @@
 #include <QStyle>
 #include <QSvgGenerator>
 #include <QToolBar>
+#include <QTreeWidget>
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -113,6 +114,11 @@ void MainWindow::createDocks() {
     resizeDocks({diag, m_training}, {260, 1100}, Qt::Horizontal);
     resizeDocks({m_training}, {380}, Qt::Vertical);
     connect(m_training, &TrainingDock::activeChanged, this, &MainWindow::setEditingLocked);
+    // A module chosen in the tree highlights its training curves.
+    connect(m_tree->tree(), &QTreeWidget::itemSelectionChanged, this, [this] {
+        const QList<QTreeWidgetItem*> items = m_tree->tree()->selectedItems();
+        m_training->highlightModule(items.isEmpty() ? QString() : items.first()->data(0, Qt::UserRole).toString());
+    });
 }
 
 void MainWindow::createTrainingMenu() {
@@ -124,6 +130,10 @@ void MainWindow::createTrainingMenu() {
         train->addAction(a);
         bar->addAction(a);
     }
+    train->addSeparator();
+    for (QAction* a : {m_training->exportRunAction(), m_training->saveWeightsAction(), m_training->saveCheckpointAction(),
+                       m_training->resumeAction()})
+        train->addAction(a);
 }
 
 void MainWindow::setEditingLocked(bool locked) {

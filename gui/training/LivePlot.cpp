@@ -1,11 +1,11 @@
 #include "training/LivePlot.h"
 
 #include "training/QCustomPlotInclude.h"
-#include "training/Run.h"
 
 #include <QFile>
 #include <QFileDialog>
 #include <QMenu>
+#include <QMessageBox>
 #include <QTextStream>
 #include <QVBoxLayout>
 #include <cmath>
@@ -22,6 +22,15 @@ QColor colorFor(int i) {
     return palette[i % 10];
 }
 
+QString axisLabel(XAxis axis) {
+    switch (axis) {
+    case XAxis::Step: return QObject::tr("step");
+    case XAxis::Epoch: return QObject::tr("epoch");
+    case XAxis::Time: return QObject::tr("wall time (s)");
+    }
+    return {};
+}
+
 } // namespace
 
 LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidget* parent)
@@ -33,7 +42,7 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
     m_plot->setObjectName(title);
     m_plot->plotLayout()->insertRow(0);
     m_plot->plotLayout()->addElement(0, 0, new QCPTextElement(m_plot, title, QFont(font().family(), 9, QFont::Bold)));
-    m_plot->xAxis->setLabel(tr("step"));
+    m_plot->xAxis->setLabel(axisLabel(m_xAxis));
     m_plot->yAxis->setLabel(yLabel);
     if (logY) {
         m_plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
@@ -41,6 +50,8 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
     }
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 7));
+    // Antialiasing thousands of line segments costs more than it shows at this size.
+    m_plot->setNotAntialiasedElements(QCP::aePlottables);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
     m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_plot, &QCustomPlot::legendClick, this, [this](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
@@ -56,11 +67,21 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
             }
         m_plot->replot(QCustomPlot::rpQueuedReplot);
     });
-    connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent*) { m_follow = false; });
+    connect(m_plot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int, QMouseEvent*) {
+        for (const auto& [key, c] : m_curves)
+            if (c.raw == p || c.smooth == p) {
+                Q_EMIT curveClicked(key);
+                return;
+            }
+    });
+    // A drag or the wheel takes the view over; a plain click (selecting a curve) does not.
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
+        if (e->buttons() != Qt::NoButton) m_follow = false;
+    });
     connect(m_plot, &QCustomPlot::mouseWheel, this, [this](QWheelEvent*) { m_follow = false; });
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) {
         m_follow = true;
-        m_plot->rescaleAxes(true);
+        fit();
         m_plot->replot(QCustomPlot::rpQueuedReplot);
     });
     connect(m_plot, &QWidget::customContextMenuRequested, this, &LivePlot::showMenu);
@@ -77,23 +98,57 @@ void LivePlot::setGuide(double y) {
 
 void LivePlot::setSmoothing(double weight) {
     m_smoothing = std::clamp(weight, 0.0, 0.999);
-    for (auto& [key, c] : m_curves) rebuildSmooth(c);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    for (auto& [key, c] : m_curves) {
+        rebuildSmooth(c);
+        draw(c);
+    }
+    redraw();
+}
+
+void LivePlot::setXAxis(XAxis axis) {
+    m_xAxis = axis;
+    m_plot->xAxis->setLabel(axisLabel(axis));
+    clear();
+}
+
+void LivePlot::push(Curve& c, double x, double y) {
+    if (!std::isfinite(y) || (m_logY && y <= 0)) return; // passed through, as TensorBoard does
+    c.ema = c.ema * m_smoothing + (1 - m_smoothing) * y;
+    ++c.n;
+    c.smoothThin.add(x, c.ema / (1 - std::pow(m_smoothing, c.n))); // debiased
 }
 
 void LivePlot::rebuildSmooth(Curve& c) {
-    c.smooth->data()->clear();
+    c.smoothThin.clear();
     c.ema = 0;
     c.n = 0;
-    QVector<double> xs, ys;
-    for (auto it = c.raw->data()->constBegin(); it != c.raw->data()->constEnd(); ++it) {
-        if (!std::isfinite(it->value)) continue;
-        c.ema = c.ema * m_smoothing + (1 - m_smoothing) * it->value;
-        ++c.n;
-        xs.push_back(it->key);
-        ys.push_back(c.ema / (1 - std::pow(m_smoothing, c.n)));
+    for (size_t i = 0; i < c.values.size(); ++i) push(c, c.xs[i], c.values[i]);
+}
+
+void LivePlot::draw(Curve& c) {
+    c.raw->data()->set(c.rawThin.points(), true);
+    c.smooth->data()->set(c.smoothThin.points(), true);
+}
+
+void LivePlot::applyPens(const QString& key, Curve& c) {
+    const bool some = !m_highlighted.isEmpty();
+    const bool on = m_highlighted.contains(key);
+    QColor color = c.color;
+    QColor light = c.color;
+    light.setAlphaF(c.color.alphaF() * 0.3);
+    if (some && !on) {
+        color.setAlphaF(c.color.alphaF() * 0.25);
+        light.setAlphaF(c.color.alphaF() * 0.08);
     }
-    c.smooth->addData(xs, ys, true);
+    c.raw->setPen(QPen(light));
+    c.smooth->setPen(QPen(color, on ? 3.2 : 1.6));
+}
+
+void LivePlot::setHighlighted(const QStringList& keys) {
+    if (keys == m_highlighted) return;
+    m_highlighted = keys;
+    for (auto& [key, c] : m_curves) applyPens(key, c);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void LivePlot::sync(const Run& run, const QString& prefix, bool faint) {
@@ -107,50 +162,70 @@ void LivePlot::sync(const Run& run, const QString& prefix, bool faint) {
         auto [it, fresh] = m_curves.try_emplace(key);
         Curve& c = it->second;
         if (fresh) {
-            QColor color = colorFor(static_cast<int>(m_curves.size()) - 1);
-            if (faint) color.setAlphaF(0.45);
+            c.color = colorFor(static_cast<int>(m_curves.size()) - 1);
+            if (faint) c.color.setAlphaF(0.45);
             c.raw = m_plot->addGraph();
-            QColor light = color;
-            light.setAlphaF(faint ? 0.12 : 0.25);
-            c.raw->setPen(QPen(light));
             c.raw->removeFromLegend();
             c.smooth = m_plot->addGraph();
-            c.smooth->setPen(QPen(color, 1.6));
             c.smooth->setName(key);
-            c.run = &run;
+            applyPens(key, c);
         }
         if (s.x.size() <= c.added) continue;
-        QVector<double> xs, ys, sx, sy;
         for (size_t i = c.added; i < s.x.size(); ++i) {
-            const double y = s.y[i];
-            xs.push_back(s.x[i]);
-            ys.push_back(y);
-            if (!std::isfinite(y) || (m_logY && y <= 0)) continue; // passed through, as TensorBoard does
-            c.ema = c.ema * m_smoothing + (1 - m_smoothing) * y;
-            ++c.n;
-            sx.push_back(s.x[i]);
-            sy.push_back(c.ema / (1 - std::pow(m_smoothing, c.n))); // debiased
+            const double x = run.xOf(s.x[i], m_xAxis);
+            c.steps.push_back(s.x[i]);
+            c.values.push_back(s.y[i]);
+            c.xs.push_back(x);
+            if (!m_logY || s.y[i] > 0) c.rawThin.add(x, s.y[i]);
+            push(c, x, s.y[i]);
         }
-        c.raw->addData(xs, ys, true);
-        c.smooth->addData(sx, sy, true);
         c.added = s.x.size();
+        draw(c);
         added = true;
     }
-    if (!added) return;
+    if (added) redraw();
+}
+
+void LivePlot::redraw() {
     if (!isVisible()) {
         m_dirty = true; // a hidden tab draws when shown, not at every update
         return;
     }
-    if (m_follow) m_plot->rescaleAxes(true); // until the user zooms or drags; double-click follows again
+    if (m_follow) fit(); // until the user zooms or drags; double-click follows again
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LivePlot::fit() {
+    // From the thinned copies' bounds: O(buckets), where rescaleAxes walks every point.
+    bool any = false;
+    double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+    for (const auto& [key, c] : m_curves) {
+        if (!c.smooth->visible()) continue;
+        for (const Thinned* t : {&c.rawThin, &c.smoothThin}) {
+            double a, b, lo, hi;
+            if (!t->bounds(a, b, lo, hi)) continue;
+            if (!any) x0 = a, x1 = b, y0 = lo, y1 = hi;
+            x0 = std::min(x0, a), x1 = std::max(x1, b), y0 = std::min(y0, lo), y1 = std::max(y1, hi);
+            any = true;
+        }
+    }
+    if (!any) return;
+    if (x1 <= x0) x1 = x0 + 1;
+    if (m_logY) {
+        if (y1 <= y0) y0 /= 2, y1 *= 2;
+        m_plot->yAxis->setRange(y0 / 1.2, y1 * 1.2);
+    } else {
+        const double pad = y1 > y0 ? 0.05 * (y1 - y0) : std::max(1e-9, std::abs(y0) * 0.1);
+        m_plot->yAxis->setRange(y0 - pad, y1 + pad);
+    }
+    m_plot->xAxis->setRange(x0, x1);
 }
 
 void LivePlot::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
     if (!m_dirty) return;
     m_dirty = false;
-    if (m_follow) m_plot->rescaleAxes(true);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    redraw();
 }
 
 void LivePlot::clear() {
@@ -168,7 +243,17 @@ QStringList LivePlot::seriesNames() const {
 
 int LivePlot::pointCount(const QString& series) const {
     auto it = m_curves.find(series);
+    return it == m_curves.end() ? 0 : static_cast<int>(it->second.values.size());
+}
+
+int LivePlot::drawnCount(const QString& series) const {
+    auto it = m_curves.find(series);
     return it == m_curves.end() ? 0 : it->second.raw->dataCount();
+}
+
+QCPGraph* LivePlot::graphOf(const QString& series) const {
+    auto it = m_curves.find(series);
+    return it == m_curves.end() ? nullptr : it->second.smooth;
 }
 
 bool LivePlot::exportTo(const QString& path) {
@@ -177,12 +262,19 @@ bool LivePlot::exportTo(const QString& path) {
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
     QTextStream out(&f);
-    out << "series,step,value\n";
-    for (const auto& [key, c] : m_curves)
-        for (auto it = c.raw->data()->constBegin(); it != c.raw->data()->constEnd(); ++it)
-            out << '"' << QString(key).replace(QLatin1Char('"'), QLatin1String("\"\"")) << "\"," << it->key << ','
-                << QString::number(it->value, 'g', 9) << '\n';
-    return true;
+    // Every raw point (not the thinned drawing), by step and on the shown axis.
+    const bool extra = m_xAxis != XAxis::Step;
+    out << "series,step," << (m_xAxis == XAxis::Epoch ? "epoch," : extra ? "seconds," : "") << "value\n";
+    for (const auto& [key, c] : m_curves) {
+        const QString quoted = QLatin1Char('"') + QString(key).replace(QLatin1Char('"'), QLatin1String("\"\"")) + QLatin1Char('"');
+        for (size_t i = 0; i < c.values.size(); ++i) {
+            out << quoted << ',' << QString::number(c.steps[i], 'g', 12) << ',';
+            if (extra) out << QString::number(c.xs[i], 'g', 9) << ',';
+            out << (std::isfinite(c.values[i]) ? QString::number(c.values[i], 'g', 9) : QString()) << '\n';
+        }
+    }
+    out.flush();
+    return f.error() == QFile::NoError;
 }
 
 void LivePlot::showMenu(const QPoint& pos) {
@@ -191,10 +283,12 @@ void LivePlot::showMenu(const QPoint& pos) {
         menu.addAction(tr("Export as %1...").arg(ext.toUpper()), this, [this, ext] {
             const QString path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(m_title),
                                                               m_title + QLatin1Char('.') + ext);
-            if (!path.isEmpty()) exportTo(path);
+            if (!path.isEmpty() && !exportTo(path))
+                QMessageBox::warning(this, tr("Export"), tr("Cannot write %1").arg(path));
         });
     menu.addAction(tr("Fit"), this, [this] {
-        m_plot->rescaleAxes(true);
+        m_follow = true;
+        fit();
         m_plot->replot(QCustomPlot::rpQueuedReplot);
     });
     menu.exec(m_plot->mapToGlobal(pos));

@@ -3,6 +3,7 @@
 #include "core/Error.h"
 
 #include <QFile>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -51,8 +52,65 @@ std::vector<QString> Run::modulesAtDepth(int depth) const {
     return out;
 }
 
+double Run::secondsAt(double step) const {
+    const auto it = std::lower_bound(m_timeSteps.begin(), m_timeSteps.end(), step);
+    if (it == m_timeSteps.end()) return m_timeSeconds.back();
+    const size_t i = static_cast<size_t>(it - m_timeSteps.begin());
+    if (i == 0 || *it == step) return m_timeSeconds[i];
+    const double f = (step - m_timeSteps[i - 1]) / (m_timeSteps[i] - m_timeSteps[i - 1]);
+    return m_timeSeconds[i - 1] + f * (m_timeSeconds[i] - m_timeSeconds[i - 1]);
+}
+
+double Run::xOf(double step, XAxis axis) const {
+    switch (axis) {
+    case XAxis::Step: return step;
+    case XAxis::Epoch: return description && description->stepsPerEpoch > 0 ? step / double(description->stepsPerEpoch) : step;
+    case XAxis::Time: return secondsAt(step);
+    }
+    return step;
+}
+
+void Run::saveJsonl(const QString& path) const {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) throw Error(path.toStdString() + ": cannot write the run log");
+    for (const Report& r : log) {
+        const std::string line = reportToJson(r).dump() + "\n";
+        f.write(line.data(), qint64(line.size()));
+    }
+    if (!f.flush()) throw Error(path.toStdString() + ": cannot write the run log");
+}
+
+void Run::saveCsv(const QString& path) const {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) throw Error(path.toStdString() + ": cannot write the CSV");
+    QByteArray out = "series,step,value\n";
+    for (const auto& [name, s] : series) {
+        const QByteArray quoted = '"' + name.toUtf8().replace('"', "\"\"") + "\",";
+        for (size_t i = 0; i < s.x.size(); ++i)
+            out += quoted + QByteArray::number(s.x[i], 'g', 12) + ',' +
+                   (std::isfinite(s.y[i]) ? QByteArray::number(s.y[i], 'g', 9) : QByteArray()) + '\n';
+    }
+    if (f.write(out) != out.size()) throw Error(path.toStdString() + ": cannot write the CSV");
+}
+
 void Run::append(const ReportBatch& b) {
-    if (b.description) description = b.description;
+    if (b.description) {
+        description = b.description;
+        log.push_back(*b.description);
+    }
+    for (const RunEvent& e : b.events) log.push_back(e);
+    for (const StepReport& s : b.steps) {
+        log.push_back(s);
+        // Wall time from the step rates: each report covers the steps since the previous one.
+        const double dt = s.stepsPerSecond > 0 ? (double(s.step) - m_timeSteps.back()) / s.stepsPerSecond : 0;
+        if (double(s.step) > m_timeSteps.back()) {
+            m_timeSteps.push_back(double(s.step));
+            m_timeSeconds.push_back(m_timeSeconds.back() + std::max(0.0, dt));
+        }
+    }
+    for (const DiagnosticsReport& d : b.diagnostics) log.push_back(d);
+    for (const EpochReport& e : b.epochs) log.push_back(e);
+    if (b.finished) log.push_back(*b.finished);
     const auto objective = [&](size_t k) {
         return description && k < description->objectives.size() ? qs(description->objectives[k])
                                                                  : QString::number(k);
@@ -94,6 +152,7 @@ void Run::append(const ReportBatch& b) {
         }
         for (auto& [param, sum] : sums)
             if (auto it = byName.find(param); it != byName.end()) add(QStringLiteral("use grad sum: ") + qs(param), x, it->second->gradNorm);
+        for (const TaskGradient& t : d.taskGradients) add(QStringLiteral("task grad norm: ") + qs(t.task), x, t.gradNorm);
         bool conflict = false;
         for (const TaskCosine& c : d.taskCosines) {
             add(QStringLiteral("cosine: %1 | %2").arg(qs(c.taskA), qs(c.taskB)), x, c.cosine);
@@ -179,6 +238,7 @@ Run Run::fromJsonl(const QString& path) {
                 for (const Json& u : j.at("shared_uses")) d.uses.push_back({u.at("parameter"), u.at("use"), num(u.at("grad_norm"))});
                 for (const Json& c : j.at("task_cosines"))
                     d.taskCosines.push_back({c.at("a"), c.at("b"), num(c.at("cosine")), c.value("shared_parameters", Index(0))});
+                for (const Json& t : j.value("task_grad_norms", Json::array())) d.taskGradients.push_back({t.at("task"), num(t.at("grad_norm"))});
                 b.diagnostics.push_back(std::move(d));
             } else if (type == "epoch") {
                 EpochReport e;
@@ -202,8 +262,17 @@ Run Run::fromJsonl(const QString& path) {
                             : reason == "failed"     ? FinishedReport::Reason::Failed
                                                      : FinishedReport::Reason::Completed;
                 b.finished = fr;
+            } else if (type == "event") {
+                const std::string e = j.at("event");
+                RunEvent ev;
+                ev.step = j.at("step");
+                ev.kind = e == "paused" ? RunEvent::Kind::Paused
+                          : e == "resumed" ? RunEvent::Kind::Resumed
+                          : e == "stopped" ? RunEvent::Kind::Stopped
+                                           : RunEvent::Kind::Started;
+                b.events.push_back(ev);
             }
-            // "event" and "grid" lines: nothing to plot from a log.
+            // "grid" lines: nothing to plot from a log.
         } catch (const Error&) {
             throw;
         } catch (const std::exception& e) {

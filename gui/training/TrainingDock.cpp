@@ -4,16 +4,26 @@
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/GraphModel.h"
+#include "core/Error.h"
+#include "io/Weights.h"
 #include "train/TrainingData.h"
+#include "training/CanvasOverlay.h"
 #include "training/DecisionRegions.h"
 #include "training/LivePlot.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
+#include <QMessageBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFile>
+#include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHeaderView>
+#include <QTableWidget>
 #include <QLabel>
 #include <QListWidget>
 #include <QScrollArea>
@@ -23,7 +33,9 @@
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace ml::gui {
 
@@ -50,6 +62,27 @@ QSpinBox* intBox(int lo, int hi) {
     return b;
 }
 
+// A tab of plots stacked (resizable), with an optional note above them.
+QWidget* page(QLabel* note, std::initializer_list<QWidget*> plots) {
+    auto* split = new QSplitter(Qt::Vertical);
+    for (QWidget* p : plots) split->addWidget(p);
+    if (!note) return split;
+    auto* w = new QWidget;
+    auto* layout = new QVBoxLayout(w);
+    layout->setContentsMargins(0, 0, 0, 0);
+    note->setWordWrap(true);
+    layout->addWidget(note);
+    layout->addWidget(split, 1);
+    return w;
+}
+
+// "a.b" is "a" or below it, or "a" is below "a.b"'s ancestors: the same branch of the tree.
+bool sameBranch(const QString& a, const QString& b) {
+    if (a == b) return true;
+    if (a == QLatin1String("(model)") || b == QLatin1String("(model)")) return false;
+    return a.startsWith(b + QLatin1Char('.')) || b.startsWith(a + QLatin1Char('.'));
+}
+
 } // namespace
 
 TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
@@ -74,9 +107,33 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     connect(m_reset, &QAction::triggered, this, [this] {
         m_session->discard();
         m_regions->clear();
+        m_overlay->clear();
         setMessage(tr("Weights reset: the next run starts from the initialization of seed %1").arg(m_seed->value()), false);
         onState(TrainingSession::State::Idle);
     });
+    m_exportRun = new QAction(tr("E&xport Run..."), this);
+    m_exportRun->setToolTip(tr("The current run's reports as JSONL (opens again with Open Run) or its raw series as CSV"));
+    m_saveWeights = new QAction(tr("Save &Weights..."), this);
+    m_saveWeights->setToolTip(tr("The trained weights as safetensors, with PyTorch's state_dict names"));
+    m_saveCheckpoint = new QAction(tr("Save &Checkpoint..."), this);
+    m_saveCheckpoint->setToolTip(tr("Weights, optimizer state and step count: Resume From Checkpoint continues from it"));
+    m_resume = new QAction(tr("Resume From C&heckpoint..."), this);
+    const auto ask = [this](const QString& title, const QString& filter, bool save, auto fn) {
+        return [this, title, filter, save, fn] {
+            const QString path = save ? QFileDialog::getSaveFileName(this, title, QString(), filter)
+                                      : QFileDialog::getOpenFileName(this, title, QString(), filter);
+            QString error;
+            if (!path.isEmpty() && !(this->*fn)(path, &error)) QMessageBox::warning(this, title, error);
+        };
+    };
+    connect(m_exportRun, &QAction::triggered, this,
+            ask(tr("Export Run"), tr("Run log (*.jsonl);;Raw series (*.csv)"), true, &TrainingDock::exportRun));
+    connect(m_saveWeights, &QAction::triggered, this,
+            ask(tr("Save Weights"), tr("safetensors (*.safetensors)"), true, &TrainingDock::saveWeights));
+    connect(m_saveCheckpoint, &QAction::triggered, this,
+            ask(tr("Save Checkpoint"), tr("Checkpoint (*.safetensors)"), true, &TrainingDock::saveCheckpoint));
+    connect(m_resume, &QAction::triggered, this,
+            ask(tr("Resume From Checkpoint"), tr("Checkpoint (*.safetensors)"), false, &TrainingDock::resumeFrom));
     connect(m_session, &TrainingSession::reports, this, &TrainingDock::onReports);
     connect(m_session, &TrainingSession::stateChanged, this, &TrainingDock::onState);
 
@@ -105,18 +162,38 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     m_depth->setToolTip(tr("Module-tree depth of the gradient curves (a ModuleList shows its items)"));
     m_smoothing = doubleBox(0, 0.99, 2, 0.05);
     m_smoothing->setValue(0.6);
+    m_smoothing->setToolTip(tr("Debiased exponential average of the curves (TensorBoard's); the raw values are drawn faint"));
+    m_xAxis = new QComboBox;
+    m_xAxis->addItems({tr("step"), tr("epoch"), tr("wall time")});
+    m_tint = new QCheckBox(tr("Tint the canvas by gradient norm"));
+    m_tint->setChecked(true);
     m_losses = new QLabel;
     m_losses->setWordWrap(true);
+    m_lossTable = new QTableWidget(0, 5);
+    m_lossTable->setObjectName(QStringLiteral("losses"));
+    m_lossTable->setHorizontalHeaderLabels({tr("Output"), tr("Task"), tr("Loss"), tr("Target"), tr("Weight")});
+    m_lossTable->verticalHeader()->hide();
+    m_lossTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_lossTable->setToolTip(tr("The loss of each output against a dataset target, and its weight in the total"));
+    connect(m_lossTable, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
+        if (m_loading || item->column() != 3) return;
+        m_lossesListed = true; // an edit makes the table the file's losses
+        commitSettings(tr("Change Loss Target"));
+    });
+    m_target = new QComboBox;
+    m_target->setObjectName(QStringLiteral("csvTarget"));
+    m_target->setToolTip(tr("The column of the CSV file the model learns to predict (class labels)"));
 
     // Named so tests (and style sheets) find them as a person does, by what they set.
     const std::pair<QWidget*, const char*> names[] = {
         {m_dataset, "dataset"}, {m_optimizer, "optimizer"}, {m_lr, "lr"}, {m_momentum, "momentum"},
         {m_weightDecay, "weightDecay"}, {m_schedule, "schedule"}, {m_lrSchedule, "lrSchedule"}, {m_batch, "batchSize"},
         {m_epochs, "epochs"}, {m_seed, "seed"}, {m_threads, "threads"}, {m_diagEvery, "diagnosticsEvery"},
-        {m_depth, "curveDepth"}, {m_smoothing, "smoothing"}};
+        {m_depth, "curveDepth"}, {m_smoothing, "smoothing"}, {m_xAxis, "xAxis"}, {m_tint, "canvasTint"}};
     for (const auto& [w, name] : names) w->setObjectName(QString::fromLatin1(name));
-    auto* form = new QFormLayout;
+    auto* form = m_form = new QFormLayout;
     form->addRow(tr("Dataset"), m_dataset);
+    form->addRow(tr("Target column"), m_target);
     form->addRow(tr("Optimizer"), m_optimizer);
     form->addRow(tr("Learning rate"), m_lr);
     form->addRow(tr("Momentum"), m_momentum);
@@ -129,8 +206,11 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     form->addRow(tr("Threads"), m_threads);
     form->addRow(tr("Diagnostics every"), m_diagEvery);
     form->addRow(tr("Losses"), m_losses);
+    form->addRow(m_lossTable);
     form->addRow(tr("Curve depth"), m_depth);
     form->addRow(tr("Smoothing"), m_smoothing);
+    form->addRow(tr("X axis"), m_xAxis);
+    form->addRow(m_tint);
 
     auto* buttons = new QHBoxLayout;
     for (QAction* a : {m_train, m_pause, m_step, m_stop, m_reset}) {
@@ -177,30 +257,19 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     auto* tasks = addPlot(tr("Tasks"), tr("cosine between task gradients"), false,
                           [](const Run& r) { return withPrefix(r, QStringLiteral("cosine:")); });
     tasks->setGuide(0);
-    auto* lossPage = new QSplitter(Qt::Vertical);
-    lossPage->addWidget(loss);
-    lossPage->addWidget(acc);
-    m_tabs->addTab(lossPage, tr("Loss"));
-    auto* gradPage = new QSplitter(Qt::Vertical);
-    gradPage->addWidget(grad);
-    gradPage->addWidget(ratio);
-    m_tabs->addTab(gradPage, tr("Gradients"));
-    auto* sharePage = new QWidget;
-    auto* shareLayout = new QVBoxLayout(sharePage);
+    auto* taskNorms = addPlot(tr("Task gradient norm"), tr("L2 norm on the shared parameters"), true,
+                              [](const Run& r) { return withPrefix(r, QStringLiteral("task grad norm:")); });
     m_sharing = new QLabel;
-    m_sharing->setWordWrap(true);
-    shareLayout->addWidget(m_sharing);
-    shareLayout->addWidget(sharing, 1);
-    m_tabs->addTab(sharePage, tr("Sharing"));
-    auto* taskPage = new QWidget;
-    auto* taskLayout = new QVBoxLayout(taskPage);
     m_tasks = new QLabel;
-    m_tasks->setWordWrap(true);
-    taskLayout->addWidget(m_tasks);
-    taskLayout->addWidget(tasks, 1);
-    m_tabs->addTab(taskPage, tr("Tasks"));
+    m_tabs->addTab(page(nullptr, {loss, acc}), tr("Loss"));
+    m_tabs->addTab(page(nullptr, {grad, ratio}), tr("Gradients"));
+    m_tabs->addTab(page(m_sharing, {sharing}), tr("Sharing"));
+    m_tabs->addTab(page(m_tasks, {tasks, taskNorms}), tr("Tasks"));
     m_regions = new DecisionRegions;
     m_tabs->addTab(m_regions, tr("Regions"));
+    for (LivePlot* p : m_plots) connect(p, &LivePlot::curveClicked, this, &TrainingDock::onCurveClicked);
+    m_overlay = new CanvasOverlay(m_editor->scene(), this);
+    connect(m_editor->scene(), &QGraphicsScene::selectionChanged, this, &TrainingDock::onCanvasSelection);
 
     auto* settings = new QWidget;
     auto* left = new QVBoxLayout(settings);
@@ -210,11 +279,23 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     left->addWidget(m_message);
     left->addWidget(new QLabel(tr("Runs")));
     left->addWidget(m_runList);
+    auto* runButtons = new QGridLayout;
+    int slot = 0;
+    for (QAction* a : {m_exportRun, m_saveWeights, m_saveCheckpoint, m_resume}) {
+        auto* b = new QToolButton;
+        b->setDefaultAction(a);
+        b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        runButtons->addWidget(b, slot / 2, slot % 2);
+        ++slot;
+    }
+    left->addLayout(runButtons);
     left->addStretch();
     auto* scroll = new QScrollArea;
     scroll->setWidget(settings);
     scroll->setWidgetResizable(true);
     scroll->setMinimumWidth(260);
+    scroll->setMaximumWidth(400); // the plots get the rest
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(scroll);
     split->addWidget(m_tabs);
@@ -229,13 +310,35 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     connect(m_smoothing, &QDoubleSpinBox::valueChanged, this, [this](double w) {
         for (LivePlot* p : m_plots) p->setSmoothing(w);
     });
-    connect(m_runList, &QListWidget::itemChanged, this, [this, resync](QListWidgetItem* item) {
-        const int row = m_runList->row(item);
-        if (row >= 0 && row < static_cast<int>(m_runShown.size())) m_runShown[static_cast<size_t>(row)] = item->checkState() == Qt::Checked;
+    connect(m_xAxis, &QComboBox::currentIndexChanged, this, [this, resync](int i) {
+        for (LivePlot* p : m_plots) p->setXAxis(static_cast<XAxis>(i));
         resync();
     });
+    connect(m_tint, &QCheckBox::toggled, m_overlay, &CanvasOverlay::setEnabled);
+    connect(m_dataset, &QComboBox::currentTextChanged, this, [this] {
+        refreshTargets();
+        if (m_loading) return;
+        // The file's losses name its dataset's targets; another dataset starts from the defaults.
+        const ModelDocument& doc = m_editor->model()->document();
+        const bool same = m_dataset->currentText().trimmed().toStdString() == defaultDatasetFor(doc);
+        std::vector<Objective> file;
+        try {
+            if (same) file = readTrainingConfig(doc.training).objectives;
+        } catch (const std::exception&) {
+        }
+        fillLossTable(file);
+    });
+    connect(m_target, &QComboBox::activated, this, [this] {
+        if (!m_lossesListed) fillLossTable({}); // the defaults follow the chosen column
+        commitSettings(tr("Change Target Column"));
+    });
+    connect(m_runList, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
+        setRunShown(m_runList->row(item), item->checkState() == Qt::Checked);
+    });
     connect(m_editor->model(), &GraphModel::documentChanged, this, [this] {
-        if (!m_loading && !isActive()) loadSettings();
+        if (m_loading || isActive()) return;
+        loadSettings();
+        m_overlay->clear(); // the tint showed the model as it was trained
     });
     loadSettings();
     onState(TrainingSession::State::Idle);
@@ -280,10 +383,137 @@ void TrainingDock::loadSettings() {
     m_seed->setValue(static_cast<int>(c.seed));
     m_threads->setValue(c.threads);
     m_diagEvery->setValue(static_cast<int>(c.diagnosticsEvery));
-    QStringList losses;
-    for (const Objective& o : c.objectives) losses << qs(o.label()) + (o.weight != 1 ? QStringLiteral(" x%1").arg(o.weight) : QString());
-    m_losses->setText(losses.isEmpty() ? tr("cross-entropy of each output against \"label\" (the default)")
-                                       : losses.join(QLatin1Char('\n')));
+    m_loading = true;
+    refreshTargets();
+    if (!c.csvTargets.empty()) m_target->setCurrentText(qs(c.csvTargets.front()));
+    fillLossTable(c.objectives);
+    m_loading = false;
+}
+
+void TrainingDock::refreshTargets() {
+    const QString path = m_dataset->currentText().trimmed();
+    const bool csv = path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive);
+    m_form->setRowVisible(m_target, csv);
+    if (!csv) return;
+    const QString keep = m_target->currentText();
+    m_target->clear();
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return; // the engine names the problem when training starts
+    // The header row's names (quoted fields as the engine's reader takes them).
+    const QString header = QString::fromUtf8(f.readLine()).trimmed();
+    QStringList columns;
+    QString cell;
+    bool quoted = false;
+    for (int i = 0; i < header.size(); ++i) {
+        const QChar ch = header[i];
+        if (ch == QLatin1Char('"')) {
+            if (quoted && i + 1 < header.size() && header[i + 1] == QLatin1Char('"')) cell += header[++i];
+            else quoted = !quoted;
+        } else if (ch == QLatin1Char(',') && !quoted) {
+            columns << cell.trimmed();
+            cell.clear();
+        } else {
+            cell += ch;
+        }
+    }
+    columns << cell.trimmed();
+    m_target->addItems(columns);
+    // The file's choice, else the last column (where a label usually is).
+    const Json& t = m_editor->model()->document().training;
+    QString chosen = keep;
+    if (t.is_object() && t.contains("csv_targets") && t["csv_targets"].is_array() && !t["csv_targets"].empty() &&
+        t["csv_targets"][0].is_string())
+        chosen = qs(t["csv_targets"][0].get<std::string>());
+    m_target->setCurrentIndex(columns.contains(chosen) ? int(columns.indexOf(chosen)) : int(columns.size()) - 1);
+}
+
+void TrainingDock::fillLossTable(const std::vector<Objective>& objectives) {
+    // The file's losses, else one cross-entropy against "label" per output
+    // (a runtime-indexed output's defaults depend on the data: listed once trained).
+    std::vector<Objective> rows = objectives;
+    m_lossesListed = !rows.empty();
+    const ModelDocument& doc = m_editor->model()->document();
+    bool indexed = false;
+    if (const BlockDef* top = doc.findDefinition(doc.model)) {
+        for (const BlockInput& in : top->inputs) indexed |= in.dtype == DType::Int64;
+        if (rows.empty() && !indexed)
+            for (const BlockOutput& out : top->outputs) {
+                Objective o;
+                o.output = out.name;
+                // The data's first target: a .csv file's chosen column, else "label".
+                if (m_form->isRowVisible(m_target)) o.target = m_target->currentText().toStdString();
+                if (o.target.empty()) o.target = "label";
+                rows.push_back(o);
+            }
+    }
+    m_losses->setText(m_lossesListed ? tr("From the model file's training section")
+                      : indexed      ? tr("Cross-entropy of each task's output against \"label\" (the default)")
+                                     : tr("Cross-entropy against \"label\" (the default); edit to choose"));
+    const QSignalBlocker block(m_lossTable);
+    m_lossTable->setRowCount(0);
+    for (const Objective& o : rows) {
+        const int r = m_lossTable->rowCount();
+        m_lossTable->insertRow(r);
+        auto* output = new QTableWidgetItem(qs(o.output));
+        output->setFlags(output->flags() & ~Qt::ItemIsEditable);
+        Json index = Json::object();
+        QStringList task;
+        for (const auto& [name, value] : o.indexValues) {
+            index[name] = value;
+            task << QStringLiteral("%1=%2").arg(qs(name)).arg(value);
+        }
+        output->setData(Qt::UserRole, qs(index.dump()));
+        m_lossTable->setItem(r, 0, output);
+        auto* taskItem = new QTableWidgetItem(task.join(QStringLiteral(", ")));
+        taskItem->setFlags(taskItem->flags() & ~Qt::ItemIsEditable);
+        m_lossTable->setItem(r, 1, taskItem);
+        auto* loss = new QComboBox;
+        loss->addItems({QStringLiteral("cross_entropy"), QStringLiteral("mse"), QStringLiteral("bce_with_logits")});
+        loss->setCurrentText(QString::fromLatin1(lossKindName(o.loss)));
+        connect(loss, &QComboBox::activated, this, [this] {
+            m_lossesListed = true;
+            commitSettings(tr("Change Loss"));
+        });
+        m_lossTable->setCellWidget(r, 2, loss);
+        m_lossTable->setItem(r, 3, new QTableWidgetItem(qs(o.target)));
+        auto* weight = doubleBox(0, 1e6, 3, 0.1);
+        weight->setValue(o.weight);
+        weight->setKeyboardTracking(false); // one edit when typed, not one per key
+        connect(weight, &QDoubleSpinBox::valueChanged, this, [this] {
+            if (m_loading) return;
+            m_lossesListed = true;
+            commitSettings(tr("Change Loss Weight"));
+        });
+        m_lossTable->setCellWidget(r, 4, weight);
+    }
+    m_lossTable->setFixedHeight(m_lossTable->horizontalHeader()->height() + 4 +
+                                m_lossTable->rowCount() * m_lossTable->verticalHeader()->defaultSectionSize());
+}
+
+Json TrainingDock::lossesFromTable() const {
+    Json losses = Json::object();
+    for (int r = 0; r < m_lossTable->rowCount(); ++r) {
+        const std::string output = m_lossTable->item(r, 0)->text().toStdString();
+        Json l = Json::parse(m_lossTable->item(r, 0)->data(Qt::UserRole).toString().toStdString());
+        l["loss"] = static_cast<QComboBox*>(m_lossTable->cellWidget(r, 2))->currentText().toStdString();
+        l["target"] = m_lossTable->item(r, 3)->text().trimmed().toStdString();
+        l["weight"] = static_cast<QDoubleSpinBox*>(m_lossTable->cellWidget(r, 4))->value();
+        if (!losses.contains(output)) losses[output] = Json::array();
+        losses[output].push_back(l);
+    }
+    return losses;
+}
+
+void TrainingDock::commitSettings(const QString& text) {
+    if (m_loading || isActive()) return;
+    GraphModel* model = m_editor->model();
+    const Json section = trainingSection();
+    if (section == model->document().training) return;
+    ModelDocument after = model->document();
+    after.training = section;
+    m_loading = true; // the panel already shows it
+    m_editor->undoStack()->push(new DocumentCommand(model, text, model->document(), after));
+    m_loading = false;
 }
 
 Json TrainingDock::trainingSection() const {
@@ -291,9 +521,15 @@ Json TrainingDock::trainingSection() const {
     Json t = doc.training.is_object() ? doc.training : Json::object();
     const std::string dataset = m_dataset->currentText().trimmed().toStdString();
     // Losses name the targets of the file's dataset; another dataset brings its own (as the CLI does).
-    if (t.contains("dataset") && t["dataset"] != dataset) t.erase("losses");
-    if (!t.contains("dataset") && dataset != defaultDatasetFor(doc)) t.erase("losses");
+    const bool otherData = (t.contains("dataset") && t["dataset"] != dataset) ||
+                           (!t.contains("dataset") && dataset != defaultDatasetFor(doc));
+    if (otherData) t.erase("losses");
+    else if (m_lossesListed && m_lossTable->rowCount() > 0) t["losses"] = lossesFromTable();
     t["dataset"] = dataset;
+    if (QString::fromStdString(dataset).endsWith(QLatin1String(".csv"), Qt::CaseInsensitive) && m_target->count() > 0)
+        t["csv_targets"] = Json::array({m_target->currentText().toStdString()});
+    else
+        t.erase("csv_targets");
     Json opt = t.contains("optimizer") && t["optimizer"].is_object() ? t["optimizer"] : Json::object();
     opt["type"] = m_optimizer->currentText().toStdString();
     opt["lr"] = m_lr->value();
@@ -319,15 +555,28 @@ void TrainingDock::startTraining() {
         m_session->resume();
         return;
     }
-    if (isActive()) return;
+    startRun(QString(), nullptr);
+}
+
+bool TrainingDock::resumeFrom(const QString& checkpoint, QString* error) { return startRun(checkpoint, error); }
+
+bool TrainingDock::startRun(const QString& checkpoint, QString* errorOut) {
+    if (isActive()) {
+        if (errorOut) *errorOut = tr("A run is active: stop it first.");
+        return false;
+    }
+    const auto fail = [&](const QString& text) {
+        setMessage(tr("Cannot train: %1").arg(text), true);
+        if (errorOut) *errorOut = text;
+        return false;
+    };
     GraphModel* model = m_editor->model();
     const Json section = trainingSection();
     TrainingConfig config;
     try {
         config = readTrainingConfig(section);
     } catch (const std::exception& e) {
-        setMessage(tr("Cannot train: %1").arg(qs(e.what())), true);
-        return;
+        return fail(qs(e.what()));
     }
     if (section != model->document().training) {
         // The settings are the model file's: one undo step, saved with the model.
@@ -338,14 +587,29 @@ void TrainingDock::startTraining() {
         m_loading = false;
     }
     setMessage(tr("Loading %1...").arg(m_dataset->currentText()), false);
+    // Where the weights come from: a checkpoint (its step and epoch too), else
+    // the last run's (a new run of more training), else the seed.
+    std::optional<io::SafetensorsFile> last;
+    if (checkpoint.isEmpty() && m_session->isPrepared()) last = m_session->trainer()->checkpoint();
+    QString from = tr("from the initialization of seed %1").arg(m_seed->value());
     QString error;
-    if (!m_session->prepare(model->document(), config, &error)) {
-        setMessage(tr("Cannot train: %1").arg(error), true);
-        return;
-    }
+    const bool ok = m_session->prepare(model->document(), config, &error, [&](Trainer& t) {
+        if (!checkpoint.isEmpty()) {
+            t.loadCheckpoint(checkpoint.toStdString());
+            from = tr("resumed from %1 at step %2").arg(QFileInfo(checkpoint).fileName()).arg(t.stepsDone());
+        } else if (last) {
+            try {
+                t.restore(*last, "the last run", false);
+                from = tr("from the last run's weights");
+            } catch (const std::exception&) {
+                from = tr("from the initialization of seed %1 (the last run's weights no longer fit the model)").arg(m_seed->value());
+            }
+        }
+    });
+    if (!ok) return fail(error);
     Trainer* t = m_session->trainer();
     auto run = std::make_unique<Run>();
-    run->name = tr("Run %1: %2 on %3").arg(m_runs.size() + 1).arg(qs(model->document().model), m_dataset->currentText());
+    run->name = tr("Run %1: %2 on %3, %4").arg(m_runs.size() + 1).arg(qs(model->document().model), m_dataset->currentText(), from);
     run->settings = section;
     run->revision = tr("%1 at edit %2").arg(QFileInfo(model->property("file").toString()).fileName()).arg(m_editor->undoStack()->index());
     run->description = t->description();
@@ -376,8 +640,12 @@ void TrainingDock::startTraining() {
                                              : tr("One task: no task conflict to show."));
     m_regions->clear();
     if (d.gridInputs == 2) t->setEvaluationPoints(m_regions->setData(t->data()), 0.2);
-    setMessage(qs(t->data().description) + (t->adaptation().empty() ? QString() : QStringLiteral("\n") + qs(t->adaptation())), false);
+    setMessage(qs(t->data().description) + QStringLiteral("; ") + from +
+                   (t->adaptation().empty() ? QString() : QStringLiteral("\n") + qs(t->adaptation())),
+               false);
+    m_overlay->show(m_runs.back().get());
     m_session->start();
+    return true;
 }
 
 void TrainingDock::syncPlots() {
@@ -396,6 +664,7 @@ void TrainingDock::onReports(const ReportBatch& batch) {
     run.append(batch);
     syncPlots();
     if (batch.grid) m_regions->show(*batch.grid);
+    if (!batch.diagnostics.empty()) m_overlay->show(&run);
     const Index perEpoch = run.description ? std::max<Index>(1, run.description->stepsPerEpoch) : 1;
     m_status->setText(tr("Step %1 (epoch %2)  %3 steps/s")
                           .arg(run.steps)
@@ -414,26 +683,105 @@ void TrainingDock::onReports(const ReportBatch& batch) {
 }
 
 void TrainingDock::markNonFinite(const QString& message) {
-    // The module the engine named (the longest path in the message), else its nearest ancestor on the canvas.
+    // The module the engine named (the longest path in the message).
     const Run& run = *m_runs.back();
-    m_marked.clear();
-    if (run.description) {
-        const RunModule* best = nullptr;
+    QString named;
+    if (run.description)
         for (const RunModule& m : run.description->modules)
-            if (!m.path.empty() && message.contains(qs(m.path)) && (!best || m.path.size() > best->path.size())) best = &m;
-        for (std::string path = best ? best->path : std::string(); best && !path.empty();) {
-            for (const RunModule& m : run.description->modules)
-                if (m.path == path)
-                    for (const std::string& n : m.canvasNodes) m_marked << qs(n);
-            if (!m_marked.isEmpty()) break;
-            const size_t dot = path.rfind('.');
-            path = dot == std::string::npos ? std::string() : path.substr(0, dot);
+            if (!m.path.empty() && message.contains(qs(m.path)) && qs(m.path).size() > named.size()) named = qs(m.path);
+    m_marked = named.isEmpty() ? QStringList() : revealModule(named);
+    setMessage(tr("Stopped: %1%2").arg(message, m_marked.isEmpty() ? QString() : tr("\nMarked on the canvas: %1").arg(m_marked.join(QStringLiteral(", ")))), true);
+}
+
+QStringList TrainingDock::revealModule(const QString& path) {
+    const Run* run = currentRun();
+    if (!run || !run->description) return {};
+    EditorScene* scene = m_editor->scene();
+    // The module's own call nodes, else its nearest ancestor's, on the level shown;
+    // else on the model's own level.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        for (std::string p = path.toStdString(); !p.empty();) {
+            QStringList keys, nodes;
+            for (const RunModule& m : run->description->modules)
+                if (m.path == p)
+                    for (const std::string& n : m.canvasNodes)
+                        if (qs(n).section(QLatin1Char('/'), 0, 0) == scene->definitionName()) {
+                            nodes << qs(n);
+                            keys << qs(n).section(QLatin1Char('/'), 1);
+                        }
+            if (!keys.isEmpty()) {
+                scene->selectKeys(keys);
+                return nodes;
+            }
+            const size_t dot = p.rfind('.');
+            p = dot == std::string::npos ? std::string() : p.substr(0, dot);
+        }
+        if (m_editor->levels().size() <= 1) break;
+        m_editor->goToLevel(0);
+    }
+    return {};
+}
+
+QString TrainingDock::moduleOfSeries(const QString& series) const {
+    QString s = series;
+    if (s.startsWith(QLatin1String("run "))) s = s.section(QStringLiteral(": "), 1); // an earlier run's curve
+    for (const char* prefix : {"grad norm: ", "update ratio: "})
+        if (s.startsWith(QLatin1String(prefix))) return s.mid(int(qstrlen(prefix)));
+    // A shared tensor's curves belong to the module that owns the tensor.
+    QString param;
+    if (s.startsWith(QLatin1String("use grad sum: "))) param = s.mid(14);
+    else if (s.startsWith(QLatin1String("use grad: "))) param = s.mid(10).section(QStringLiteral(" @ "), 0, 0);
+    const Run* run = currentRun();
+    if (param.isEmpty() || !run || !run->description) return {};
+    QString best;
+    for (const RunModule& m : run->description->modules)
+        for (const std::string& p : m.parameters)
+            if (qs(p) == param && qs(m.path).size() >= best.size() && !m.path.empty()) best = qs(m.path);
+    return best;
+}
+
+void TrainingDock::onCurveClicked(const QString& series) {
+    const QString module = moduleOfSeries(series);
+    if (module.isEmpty()) return;
+    revealModule(module == QLatin1String("(model)") ? QString() : module);
+    highlightModule(module);
+}
+
+QStringList TrainingDock::curvesRelatedTo(const QString& path, LivePlot* plot) const {
+    QStringList out;
+    if (path.isEmpty()) return out;
+    for (const QString& key : plot->seriesNames()) {
+        const QString m = moduleOfSeries(key);
+        if (!m.isEmpty() && sameBranch(m, path)) out << key;
+    }
+    return out;
+}
+
+void TrainingDock::highlightModule(const QString& path) {
+    for (LivePlot* p : m_plots) p->setHighlighted(curvesRelatedTo(path, p));
+}
+
+void TrainingDock::onCanvasSelection() {
+    // The modules the selected call nodes run, in the instance shown.
+    const Run* run = currentRun();
+    if (!run || !run->description) return;
+    EditorScene* scene = m_editor->scene();
+    const std::string inst = scene->instancePath().toStdString();
+    QStringList modules;
+    for (const QString& key : scene->selectedKeys()) {
+        const std::string node = (scene->definitionName() + QLatin1Char('/') + key).toStdString();
+        for (const RunModule& m : run->description->modules) {
+            const size_t dot = m.path.rfind('.');
+            const std::string parent = dot == std::string::npos ? std::string() : m.path.substr(0, dot);
+            if (parent == inst && std::find(m.canvasNodes.begin(), m.canvasNodes.end(), node) != m.canvasNodes.end())
+                modules << qs(m.path);
         }
     }
-    QStringList ids;
-    for (const QString& n : m_marked) ids << n.section(QLatin1Char('/'), 1);
-    if (!ids.isEmpty()) m_editor->scene()->selectKeys(ids);
-    setMessage(tr("Stopped: %1%2").arg(message, m_marked.isEmpty() ? QString() : tr("\nMarked on the canvas: %1").arg(m_marked.join(QStringLiteral(", ")))), true);
+    for (LivePlot* p : m_plots) {
+        QStringList keys;
+        for (const QString& m : modules) keys << curvesRelatedTo(m, p);
+        p->setHighlighted(keys);
+    }
 }
 
 void TrainingDock::onState(TrainingSession::State s) {
@@ -444,6 +792,7 @@ void TrainingDock::onState(TrainingSession::State s) {
     m_step->setEnabled(s == TrainingSession::State::Paused);
     m_stop->setEnabled(!idle);
     m_reset->setEnabled(idle && m_session->isPrepared());
+    updateFileActions();
     for (QWidget* w : std::initializer_list<QWidget*>{m_dataset, m_optimizer, m_lr, m_momentum, m_weightDecay, m_schedule,
                                                       m_lrSchedule, m_batch, m_epochs, m_seed, m_threads, m_diagEvery})
         w->setEnabled(idle);
@@ -475,12 +824,82 @@ bool TrainingDock::openRun(const QString& path, QString* error) {
         syncPlots();
         const Run& r = *m_runs.back();
         setMessage(tr("Opened %1: %2 steps").arg(r.name).arg(r.steps), false);
+        updateFileActions();
         return true;
     } catch (const std::exception& e) {
         if (error) *error = qs(e.what());
         setMessage(qs(e.what()), true);
         return false;
     }
+}
+
+} // namespace ml::gui
+
+namespace ml::gui {
+
+void TrainingDock::updateFileActions() {
+    const bool idle = m_session->state() == TrainingSession::State::Idle;
+    m_exportRun->setEnabled(!m_runs.empty());
+    m_saveWeights->setEnabled(idle && m_session->isPrepared());
+    m_saveCheckpoint->setEnabled(idle && m_session->isPrepared());
+    m_resume->setEnabled(idle);
+}
+
+bool TrainingDock::exportRun(const QString& path, QString* error) {
+    try {
+        if (m_runs.empty()) throw Error("there is no run to export");
+        if (path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) m_runs.back()->saveCsv(path);
+        else m_runs.back()->saveJsonl(path);
+        setMessage(tr("Exported %1 to %2").arg(m_runs.back()->name, path), false);
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = qs(e.what());
+        setMessage(qs(e.what()), true);
+        return false;
+    }
+}
+
+bool TrainingDock::saveWeights(const QString& path, QString* error) {
+    try {
+        if (isActive() || !m_session->isPrepared()) throw Error("no trained weights: train (and stop) a run first");
+        Trainer* t = m_session->trainer();
+        io::saveWeights(t->parameters(), path.toStdString(),
+                        {{"model", t->model().model}, {"step", std::to_string(t->stepsDone())}});
+        setMessage(tr("Saved the weights of step %1 to %2").arg(t->stepsDone()).arg(path), false);
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = qs(e.what());
+        setMessage(qs(e.what()), true);
+        return false;
+    }
+}
+
+bool TrainingDock::saveCheckpoint(const QString& path, QString* error) {
+    try {
+        if (isActive() || !m_session->isPrepared()) throw Error("no trained weights: train (and stop) a run first");
+        m_session->trainer()->saveCheckpoint(path.toStdString());
+        setMessage(tr("Saved a checkpoint at step %1 to %2").arg(m_session->trainer()->stepsDone()).arg(path), false);
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = qs(e.what());
+        setMessage(qs(e.what()), true);
+        return false;
+    }
+}
+
+void TrainingDock::setRunShown(int run, bool shown) {
+    if (run < 0 || run + 1 >= static_cast<int>(m_runs.size())) return; // the current run is always drawn
+    m_runShown[static_cast<size_t>(run)] = shown;
+    if (QListWidgetItem* item = m_runList->item(run); item && (item->checkState() == Qt::Checked) != shown) {
+        const QSignalBlocker block(m_runList);
+        item->setCheckState(shown ? Qt::Checked : Qt::Unchecked);
+    }
+    for (LivePlot* p : m_plots) p->clear();
+    syncPlots();
+}
+
+bool TrainingDock::isRunShown(int run) const {
+    return run >= 0 && run < static_cast<int>(m_runShown.size()) && (run + 1 == runCount() || m_runShown[static_cast<size_t>(run)]);
 }
 
 } // namespace ml::gui

@@ -9,13 +9,15 @@ TrainingSession::TrainingSession(QObject* parent) : QObject(parent) {
 
 TrainingSession::~TrainingSession() { stopAndWait(); }
 
-bool TrainingSession::prepare(const ModelDocument& doc, const TrainingConfig& config, QString* error) {
+bool TrainingSession::prepare(const ModelDocument& doc, const TrainingConfig& config, QString* error,
+                              const std::function<void(Trainer&)>& setup) {
     if (m_state != State::Idle) {
         if (error) *error = tr("a run is active: stop it first");
         return false;
     }
     try {
         auto trainer = std::make_unique<Trainer>(doc, config, loadTrainingData(config));
+        if (setup) setup(*trainer);
         trainer->setReportCallback([this](const Report& r) { m_aggregator.push(r); });
         if (m_trainer) m_trainer->wait();
         m_trainer = std::move(trainer);

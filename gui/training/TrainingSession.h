@@ -8,6 +8,7 @@
 
 #include <QObject>
 #include <QTimer>
+#include <functional>
 #include <memory>
 
 namespace ml::gui {
@@ -21,9 +22,11 @@ public:
     explicit TrainingSession(QObject* parent = nullptr);
     ~TrainingSession() override;
 
-    // Loads the data and builds the trainer; on failure returns false with the
-    // engine's message and leaves any previous trainer (and its weights) alone.
-    bool prepare(const ModelDocument& doc, const TrainingConfig& config, QString* error);
+    // Loads the data and builds the trainer, then runs `setup` on it (weights
+    // from a checkpoint); on failure returns false with the engine's message
+    // and leaves any previous trainer (and its weights) alone.
+    bool prepare(const ModelDocument& doc, const TrainingConfig& config, QString* error,
+                 const std::function<void(Trainer&)>& setup = {});
     bool isPrepared() const { return m_trainer != nullptr; }
     void start();  // from the beginning or on from where the last run stopped
     void pause();

@@ -7,6 +7,7 @@
 
 #include <QTest>
 #include <cmath>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -177,6 +178,72 @@ private Q_SLOTS:
         const Json j = reportToJson(s.description());
         QCOMPARE(j["type"].get<std::string>(), std::string("description"));
         QCOMPARE(j["shared_uses"].size(), size_t(8));
+    }
+
+    void eachTaskHasItsGradientNormOnTheSharedTrunk() {
+        // Three tasks share only shared_layer, so its gradient is the sum of the
+        // tasks' gradients there: |sum g|^2 = sum |g_i|^2 + 2 sum_{i<j} |g_i||g_j| cos_ij,
+        // a check that ties three separately computed numbers together.
+        const ModelDocument doc = example("multitask.json");
+        TrainingConfig c = config(doc);
+        Trainer t(doc, c, loadTrainingData(c));
+        std::vector<Index> rows(16);
+        for (Index i = 0; i < 16; ++i) rows[static_cast<size_t>(i)] = i;
+        const DiagnosticsReport d = t.diagnose(rows);
+        QCOMPARE(d.taskGradients.size(), size_t(3));
+        QCOMPARE(d.taskGradients[2].task, std::string("task_index=2"));
+        std::map<std::string, double> n;
+        for (const TaskGradient& g : d.taskGradients) {
+            QVERIFY(g.gradNorm > 0);
+            n[g.task] = g.gradNorm;
+        }
+        QCOMPARE(d.taskCosines.size(), size_t(3));
+        double sum = 0;
+        for (const auto& [task, norm] : n) sum += norm * norm;
+        for (const TaskCosine& p : d.taskCosines) {
+            QCOMPARE(p.sharedParameters, Index(2)); // shared_layer.weight and .bias
+            sum += 2 * n[p.taskA] * n[p.taskB] * p.cosine;
+        }
+        QCOMPARE(d.modules[1].path, std::string("shared_layer"));
+        QVERIFY2(std::abs(std::sqrt(sum) - d.modules[1].gradNorm) < 1e-5 * d.modules[1].gradNorm,
+                 (std::to_string(std::sqrt(sum)) + " vs " + std::to_string(d.modules[1].gradNorm)).c_str());
+        const Json j = reportToJson(d);
+        QCOMPARE(j["task_grad_norms"].size(), size_t(3));
+        QCOMPARE(j["task_grad_norms"][0]["task"].get<std::string>(), std::string("task_index=0"));
+        QCOMPARE(j["task_grad_norms"][0]["grad_norm"].get<double>(), d.taskGradients[0].gradNorm);
+        // One task: nothing is shared between tasks.
+        const ModelDocument mlp = example("spirals_mlp.json");
+        TrainingConfig m = config(mlp);
+        Trainer single(mlp, m, loadTrainingData(m));
+        QVERIFY(single.diagnose(rows).taskGradients.empty());
+    }
+
+    void aRunStartsFromAnotherRunsWeightsWithItsOwnCounters() {
+        const ModelDocument mlp = example("spirals_mlp.json");
+        TrainingConfig c = config(mlp);
+        c.maxSteps = 3;
+        Trainer a(mlp, c, loadTrainingData(c));
+        a.start();
+        a.wait();
+        QCOMPARE(a.stepsDone(), Index(3));
+        Trainer b(mlp, c, loadTrainingData(c));
+        b.restore(a.checkpoint(), "run a", false);
+        QCOMPARE(b.stepsDone(), Index(0)); // counters stay
+        for (size_t i = 0; i < a.parameters().tensors().size(); ++i)
+            QCOMPARE(b.parameters().tensors()[i].value, a.parameters().tensors()[i].value);
+        Trainer r(mlp, c, loadTrainingData(c));
+        r.restore(a.checkpoint(), "run a", true);
+        QCOMPARE(r.stepsDone(), Index(3)); // a resumed run goes on from step 3
+        // Weights of another model do not fit: the error names the source.
+        const ModelDocument other = example("multitask.json");
+        TrainingConfig o = config(other);
+        Trainer x(other, o, loadTrainingData(o));
+        try {
+            x.restore(a.checkpoint(), "run a", false);
+            QFAIL("restored weights of another model");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("run a") != std::string::npos, e.what());
+        }
     }
 
     void controlEventsComeInOrderAndStepIsExactlyOne() {

@@ -3,16 +3,12 @@
 // values; Pause holds the step count, Step adds exactly one, Resume goes on,
 // Stop leaves the window editable; a NaN run marks the node; a CLI log opens
 // as a run with the same series; the spirals MLP's decision grid changes.
-#include "app/MainWindow.h"
+#include "TrainingTestWindow.h"
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/EditorView.h"
 #include "training/DecisionRegions.h"
-#include "training/LivePlot.h"
-#include "training/QCustomPlotInclude.h"
-#include "training/TrainingDock.h"
 
-#include <QAction>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -20,43 +16,10 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-#include <QTest>
-#include <cmath>
 
 using namespace ml;
 using namespace ml::gui;
-
-namespace {
-
-QString example(const QString& name) { return QStringLiteral(MODULELAB_SOURCE_DIR "/resources/examples/") + name; }
-
-template <class T> T* field(TrainingDock* d, const char* name) {
-    T* w = d->findChild<T*>(QString::fromLatin1(name));
-    if (!w) qFatal("no panel field %s", name);
-    return w;
-}
-
-bool waitIdle(TrainingDock* d, int ms = 120000) {
-    return QTest::qWaitFor([&] { return !d->isActive(); }, ms);
-}
-
-// Every raw value a chart holds is finite.
-bool allFinite(LivePlot* p) {
-    for (int g = 0; g < p->plot()->graphCount(); ++g) {
-        const auto data = p->plot()->graph(g)->data();
-        for (auto it = data->constBegin(); it != data->constEnd(); ++it)
-            if (!std::isfinite(it->value)) return false;
-    }
-    return true;
-}
-
-std::optional<RunEvent::Kind> lastEvent(TrainingDock* d) {
-    const Run* r = d->currentRun();
-    if (!r || r->events.empty()) return std::nullopt;
-    return r->events.back().kind;
-}
-
-} // namespace
+using namespace ml::gui::test;
 
 class TestTraining : public QObject {
     Q_OBJECT
@@ -82,25 +45,22 @@ private Q_SLOTS:
     void eachExampleTrainsFromF5() {
         QFETCH(QString, file);
         QFETCH(QStringList, curves);
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example(file)));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open(file));
+        auto& [w, d] = t;
         QCOMPARE(d->trainAction()->shortcut(), QKeySequence(Qt::Key_F5));
         QVERIFY(d->trainAction()->isEnabled());
         QVERIFY(!d->pauseAction()->isEnabled());
         field<QSpinBox>(d, "diagnosticsEvery")->setValue(2);
-        d->trainAction()->trigger();
-        QVERIFY2(d->isActive(), qPrintable(d->message()));
+        QVERIFY2(t.train(), qPrintable(d->message()));
         QVERIFY(d->pauseAction()->isEnabled() && d->stopAction()->isEnabled() && !d->trainAction()->isEnabled());
         QVERIFY(!w.view()->isEnabled()); // editing refused while the run is active
-        QVERIFY(QTest::qWaitFor([&] {
+        QVERIFY(t.waitFor([&] {
             for (const QString& c : curves)
                 if (d->plot("Gradient norm")->pointCount(c) < 3) return !d->isActive();
             return true;
         }, 120000));
-        d->stopAction()->trigger();
-        QVERIFY(waitIdle(d));
+        QVERIFY(t.stop());
         QVERIFY2(d->session()->steps() >= 5, qPrintable(d->message()));
         QStringList names = d->plot("Gradient norm")->seriesNames();
         names.sort();
@@ -119,62 +79,56 @@ private Q_SLOTS:
     }
 
     void sharingAndTasksHaveTheirCurves() {
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("siamese.json")));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("siamese.json"));
+        auto& [w, d] = t;
         field<QSpinBox>(d, "diagnosticsEvery")->setValue(1);
-        d->trainAction()->trigger();
-        QVERIFY(QTest::qWaitFor([&] { return d->plot("Sharing")->seriesNames().size() >= 12; }, 60000));
-        d->stopAction()->trigger();
-        QVERIFY(waitIdle(d));
+        QVERIFY(t.train());
+        QVERIFY(t.waitFor([&] { return d->plot("Sharing")->seriesNames().size() >= 12; }));
+        QVERIFY(t.stop());
         const QStringList s = d->plot("Sharing")->seriesNames();
         QVERIFY2(s.contains(QStringLiteral("use grad sum: encoder.0.weight")), qPrintable(s.join(", ")));
         QVERIFY2(s.contains(QStringLiteral("use grad: encoder.0.weight @ eb")), qPrintable(s.join(", ")));
         QCOMPARE(s.size(), 12); // 4 shared tensors: 2 uses + their sum each
 
-        QVERIFY(w.openFile(example("multitask.json")));
+        QVERIFY(t.open("multitask.json"));
         field<QSpinBox>(d, "diagnosticsEvery")->setValue(1);
-        d->trainAction()->trigger();
-        QVERIFY(QTest::qWaitFor([&] { return d->plot("Tasks")->seriesNames().size() == 3; }, 60000));
-        d->stopAction()->trigger();
-        QVERIFY(waitIdle(d));
-        QStringList t = d->plot("Tasks")->seriesNames();
-        t.sort();
-        QCOMPARE(t, (QStringList{"cosine: task_index=0 | task_index=1", "cosine: task_index=0 | task_index=2",
+        QVERIFY(t.train());
+        QVERIFY(t.waitFor([&] { return d->plot("Tasks")->seriesNames().size() == 3; }));
+        QVERIFY(t.stop());
+        QStringList tasks = d->plot("Tasks")->seriesNames();
+        tasks.sort();
+        QCOMPARE(tasks, (QStringList{"cosine: task_index=0 | task_index=1", "cosine: task_index=0 | task_index=2",
                                  "cosine: task_index=1 | task_index=2"}));
         QVERIFY(d->currentRun()->cosineSteps > 0);
     }
 
     void pauseStepResumeStop() {
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("spirals_mlp.json")));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("spirals_mlp.json"));
+        auto& [w, d] = t;
         field<QSpinBox>(d, "epochs")->setValue(100000);
-        d->trainAction()->trigger();
-        QVERIFY(QTest::qWaitFor([&] { return d->session()->steps() > 10; }, 30000));
-        d->pauseAction()->trigger();
-        QVERIFY(QTest::qWaitFor([&] { return lastEvent(d) == RunEvent::Kind::Paused; }, 30000));
+        QVERIFY(t.train());
+        QVERIFY(t.waitFor([&] { return d->session()->steps() > 10; }, 30000));
+        QVERIFY(t.pause());
         QVERIFY(d->stepAction()->isEnabled() && !d->pauseAction()->isEnabled());
         const Index held = d->session()->steps();
         QCOMPARE(held, d->currentRun()->events.back().step);
         QTest::qWait(300);
         QCOMPARE(d->session()->steps(), held); // Pause stops the count
         d->stepAction()->trigger();
-        QVERIFY(QTest::qWaitFor([&] { return d->session()->steps() == held + 1; }, 30000));
+        QVERIFY(t.waitFor([&] { return d->session()->steps() == held + 1; }, 30000));
         QTest::qWait(300);
         QCOMPARE(d->session()->steps(), held + 1); // exactly one
         QCOMPARE(d->trainAction()->text(), QStringLiteral("&Resume"));
         d->trainAction()->trigger();
-        QVERIFY(QTest::qWaitFor([&] { return d->session()->steps() > held + 100; }, 30000));
-        QCOMPARE(lastEvent(d), RunEvent::Kind::Resumed);
+        QVERIFY(t.waitFor([&] { return d->session()->steps() > held + 100; }, 30000));
+        QCOMPARE(t.lastEvent(), RunEvent::Kind::Resumed);
         QVERIFY(!w.view()->isEnabled());
         QVERIFY(w.findChild<QLabel*>(QStringLiteral("trainingLockBanner"))->isVisible() ||
                 !w.isVisible()); // shown with the window
-        d->stopAction()->trigger();
-        QVERIFY(waitIdle(d));
-        QCOMPARE(lastEvent(d), RunEvent::Kind::Stopped);
+        QVERIFY(t.stop());
+        QCOMPARE(t.lastEvent(), RunEvent::Kind::Stopped);
         QCOMPARE(d->currentRun()->finished->reason, FinishedReport::Reason::Stopped);
         // Usable and editable again: an edit goes through the undo stack.
         QVERIFY(w.view()->isEnabled());
@@ -184,15 +138,14 @@ private Q_SLOTS:
     }
 
     void aNaNRunMarksTheNode() {
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("multitask.json")));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("multitask.json"));
+        auto& [w, d] = t;
         field<QComboBox>(d, "optimizer")->setCurrentText(QStringLiteral("sgd"));
         field<QDoubleSpinBox>(d, "lr")->setValue(10);
         field<QDoubleSpinBox>(d, "momentum")->setValue(0.99);
         d->trainAction()->trigger();
-        QVERIFY(waitIdle(d));
+        QVERIFY(t.waitIdle());
         QCOMPARE(d->currentRun()->finished->reason, FinishedReport::Reason::NonFinite);
         QVERIFY2(d->message().contains(QStringLiteral("the output of task_layers.2 (Linear) is not finite")), qPrintable(d->message()));
         QCOMPARE(d->markedNodes(), QStringList{QStringLiteral("MultiTaskNetwork/y")});
@@ -210,13 +163,12 @@ private Q_SLOTS:
         QVERIFY(cli.waitForFinished(120000));
         QCOMPARE(cli.exitCode(), 0);
 
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("multitask.json")));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("multitask.json"));
+        auto& [w, d] = t;
         field<QSpinBox>(d, "epochs")->setValue(1);
-        d->trainAction()->trigger();
-        QVERIFY(waitIdle(d));
+        QVERIFY(t.train());
+        QVERIFY(t.waitIdle());
         std::vector<QString> live;
         for (const auto& [name, s] : d->currentRun()->series) live.push_back(name);
         const int liveGrad = d->plot("Gradient norm")->pointCount(QStringLiteral("grad norm: shared_layer"));
@@ -246,22 +198,20 @@ private Q_SLOTS:
     }
 
     void theSpiralsDecisionGridChangesAsItLearns() {
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("spirals_mlp.json")));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("spirals_mlp.json"));
+        auto& [w, d] = t;
         field<QSpinBox>(d, "epochs")->setValue(100000);
-        d->trainAction()->trigger();
-        d->pauseAction()->trigger(); // hold it near the start to see the untrained regions
-        QVERIFY(QTest::qWaitFor([&] { return d->regions()->gridStep() >= 0 && lastEvent(d) == RunEvent::Kind::Paused; }, 30000));
+        QVERIFY(t.train());
+        QVERIFY(t.pause()); // hold it near the start to see the untrained regions
+        QVERIFY(t.waitFor([&] { return d->regions()->gridStep() >= 0; }, 30000));
         const Index firstStep = d->regions()->gridStep();
         QVERIFY2(firstStep < 50, qPrintable(QString::number(firstStep)));
         const std::vector<int> first = d->regions()->classes();
         QCOMPARE(first.size(), size_t(DecisionRegions::kResolution * DecisionRegions::kResolution));
         d->trainAction()->trigger(); // resume
-        QVERIFY(QTest::qWaitFor([&] { return d->regions()->gridStep() > 5000; }, 60000));
-        d->stopAction()->trigger();
-        QVERIFY(waitIdle(d));
+        QVERIFY(t.waitFor([&] { return d->regions()->gridStep() > 5000; }));
+        QVERIFY(t.stop());
         int changed = 0;
         for (size_t i = 0; i < first.size(); ++i) changed += d->regions()->classes()[i] != first[i];
         QVERIFY2(changed > int(first.size()) / 10, qPrintable(QString::number(changed)));
@@ -269,10 +219,9 @@ private Q_SLOTS:
     }
 
     void theTutorialsUnfinishedResNetIsRefusedInThePanel() {
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("resnet_tutorial.json"))); // the tutorial's shortcut still lacks its projection
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("resnet_tutorial.json")); // the tutorial's shortcut still lacks its projection
+        auto& [w, d] = t;
         d->trainAction()->trigger();
         QVERIFY(!d->isActive());
         QVERIFY2(d->message().contains(QStringLiteral("block1, node 'sum' (add): cannot add 'x' [N, 3, 32, 32]")),
@@ -282,10 +231,9 @@ private Q_SLOTS:
     }
 
     void aMissingDatasetIsNamedInThePanel() {
-        MainWindow w;
-        w.setPromptsEnabled(false);
-        QVERIFY(w.openFile(example("spirals_mlp.json")));
-        TrainingDock* d = w.training();
+        TrainingWindow t;
+        QVERIFY(t.open("spirals_mlp.json"));
+        auto& [w, d] = t;
         field<QComboBox>(d, "dataset")->setCurrentText(QStringLiteral("/nonexistent/folder.csv"));
         d->trainAction()->trigger();
         QVERIFY(!d->isActive());
