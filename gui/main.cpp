@@ -10,6 +10,8 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
+#include <QSpinBox>
 #include <QCommandLineParser>
 #include <QTabWidget>
 #include <QTimer>
@@ -53,7 +55,11 @@ int main(int argc, char* argv[]) {
                                       QStringLiteral("ms"));
     const QCommandLineOption repeats(QStringLiteral("repeats"), QStringLiteral("With --train-bench: pairs of runs (median)."),
                                      QStringLiteral("n"), QStringLiteral("1"));
-    parser.addOptions({screenshot, enter, select, light, bench, menu, trainBench, maxSteps, tab, trainFor, repeats});
+    const QCommandLineOption dataset(QStringLiteral("dataset"), QStringLiteral("Train on <name> (the panel's Dataset field)."),
+                                     QStringLiteral("name"));
+    const QCommandLineOption epochs(QStringLiteral("epochs"), QStringLiteral("Train for <n> epochs (the panel's Epochs field)."),
+                                    QStringLiteral("n"));
+    parser.addOptions({screenshot, enter, select, light, bench, menu, trainBench, maxSteps, tab, trainFor, repeats, dataset, epochs});
     parser.process(app);
 
     if (parser.isSet(bench)) return ml::gui::runRenderBenchmark({1000, 3000}, stdout);
@@ -67,6 +73,11 @@ int main(int argc, char* argv[]) {
     }
     if (const QStringList args = parser.positionalArguments(); !args.isEmpty()) window.openFile(args.first());
     window.show();
+    if (parser.isSet(dataset))
+        if (auto* field = window.training()->findChild<QComboBox*>(QStringLiteral("dataset")))
+            field->setCurrentText(parser.value(dataset));
+    if (parser.isSet(epochs))
+        if (auto* field = window.training()->findChild<QSpinBox*>(QStringLiteral("epochs"))) field->setValue(parser.value(epochs).toInt());
     if (parser.isSet(trainBench)) {
         window.setPromptsEnabled(false);
         return ml::gui::runTrainingBenchmark(window, parser.value(maxSteps).toLongLong(), parser.value(tab).toInt(),

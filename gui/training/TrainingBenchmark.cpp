@@ -61,7 +61,10 @@ double median(std::vector<double> v) {
 int runTrainingBenchmark(MainWindow& window, long long maxSteps, int tab, int repeats, std::FILE* out) {
     TrainingDock* dock = window.training();
     Json section = dock->trainingSection();
-    if (maxSteps > 0) section["max_steps"] = maxSteps;
+    if (maxSteps > 0) {
+        section["max_steps"] = maxSteps;
+        section["epochs"] = 1'000'000; // the step cap ends both runs, not the epochs
+    }
     ModelDocument doc = window.editor()->model()->document();
     doc.training = section;
     QTemporaryDir dir;
@@ -138,7 +141,7 @@ int runTrainingBenchmark(MainWindow& window, long long maxSteps, int tab, int re
         cpuShares.push_back(100.0 * cpu / std::max(1e-9, gui));
         replots.push_back(costs.empty() ? 0 : median(costs));
         dock->resetAction()->trigger(); // each run from the same initialization, as the CLI's
-        std::fprintf(out, "  pair %d: modulelab-cli %.0f steps/s, window %.0f steps/s (%lld steps in %.2f s), GUI thread CPU %.1f%%\n",
+        std::fprintf(out, "  pair %d: modulelab-cli %.1f steps/s, window %.1f steps/s (%lld steps in %.2f s), GUI thread CPU %.1f%%\n",
                      r + 1, cliRates.empty() ? 0.0 : cliRates.back(), guiRates.back(), guiSteps, gui, cpuShares.back());
     }
     std::sort(lateness.begin(), lateness.end());
@@ -146,7 +149,7 @@ int runTrainingBenchmark(MainWindow& window, long long maxSteps, int tab, int re
         return lateness.empty() ? 0.0 : lateness[std::min(lateness.size() - 1, size_t(p * double(lateness.size())))];
     };
     const double cliRate = median(cliRates), guiRate = median(guiRates);
-    std::fprintf(out, "model %s: modulelab-cli %.0f steps/s; window %.0f steps/s = %.0f%% (median of %d)\n", doc.model.c_str(),
+    std::fprintf(out, "model %s: modulelab-cli %.1f steps/s; window %.1f steps/s = %.0f%% (median of %d)\n", doc.model.c_str(),
                  cliRate, guiRate, cliRate > 0 ? 100.0 * guiRate / cliRate : 0.0, std::max(1, repeats));
     std::fprintf(out, "GUI event latency over %zu heartbeats: p50 %.2f ms, p99 %.2f ms, max %.2f ms; GUI thread CPU %.1f%%; replot %.2f ms\n",
                  lateness.size(), pct(0.5), pct(0.99), lateness.empty() ? 0.0 : lateness.back(), median(cpuShares),

@@ -254,10 +254,10 @@ TrainingDock::TrainingDock(Editor* editor, QWidget* parent)
     ratio->setGuide(1e-3);
     auto* sharing = addPlot(tr("Sharing"), tr("gradient L2 norm"), true,
                             [](const Run& r) { return withPrefix(r, QStringLiteral("use grad")); });
-    auto* tasks = addPlot(tr("Tasks"), tr("cosine between task gradients"), false,
+    auto* tasks = addPlot(tr("Tasks"), tr("cosine"), false,
                           [](const Run& r) { return withPrefix(r, QStringLiteral("cosine:")); });
     tasks->setGuide(0);
-    auto* taskNorms = addPlot(tr("Task gradient norm"), tr("L2 norm on the shared parameters"), true,
+    auto* taskNorms = addPlot(tr("Task gradient norm"), tr("L2 norm, shared"), true,
                               [](const Run& r) { return withPrefix(r, QStringLiteral("task grad norm:")); });
     m_sharing = new QLabel;
     m_tasks = new QLabel;
