@@ -11,7 +11,21 @@ namespace ml {
 namespace {
 // Optimizer state in a checkpoint; '/' cannot appear in a module name, so no parameter clashes.
 const std::string kOptimizerPrefix = "optimizer/";
+
+// One writer for the format: weights, then optimizer state, and the counters.
+void writeCheckpointFile(const std::string& path, const std::vector<io::NamedTensor>& tensors,
+                         const std::string& model, const std::string& optimizer, Index step, Index epoch) {
+    io::Metadata metadata{{"format", "modulelab-checkpoint"}, {"model", model}};
+    if (!optimizer.empty()) metadata.emplace_back("optimizer", optimizer); // none: the run starts it fresh
+    metadata.emplace_back("step", std::to_string(step));
+    metadata.emplace_back("epoch", std::to_string(epoch));
+    io::writeSafetensors(path, tensors, metadata);
+}
 } // namespace
+
+void writeWeightsCheckpoint(const ParameterStore& store, const std::string& model, const std::string& path) {
+    writeCheckpointFile(path, io::storeToTensors(store), model, "", 0, 0);
+}
 
 void Trainer::saveCheckpoint(const std::string& path) const {
     std::vector<io::NamedTensor> tensors = io::storeToTensors(*m_store);
@@ -40,10 +54,7 @@ void Trainer::saveCheckpoint(const std::string& path) const {
             tensors.push_back(std::move(n));
         }
     }
-    io::writeSafetensors(path, tensors,
-                         {{"format", "modulelab-checkpoint"}, {"model", m_doc.model},
-                          {"optimizer", std::string(m_optimizer->kind())}, {"step", std::to_string(m_step)},
-                          {"epoch", std::to_string(m_epoch)}});
+    writeCheckpointFile(path, tensors, m_doc.model, std::string(m_optimizer->kind()), m_step, m_epoch);
 }
 
 void Trainer::loadCheckpoint(const std::string& path) {
