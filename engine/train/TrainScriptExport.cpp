@@ -326,6 +326,8 @@ def diagnostics(model, objectives, inputs, targets, step, use_norms):
     modules = []
     for path, module in model.named_modules():
         params = list(module.parameters())
+        if not params:
+            continue  # as the CLI: modules that hold parameters
         grad = sum(float(p.grad.pow(2).sum()) for p in params
                    if p.grad is not None)
         norm = sum(float(p.detach().pow(2).sum()) for p in params)

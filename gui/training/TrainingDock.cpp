@@ -4,6 +4,7 @@
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/GraphModel.h"
+#include "io/Weights.h"
 #include "train/TrainingData.h"
 #include "training/DecisionRegions.h"
 #include "training/LivePlot.h"
@@ -339,6 +340,7 @@ void TrainingDock::startTraining() {
     }
     setMessage(tr("Loading %1...").arg(m_dataset->currentText()), false);
     QString error;
+    const QString imported = m_session->startWeightsSource();
     if (!m_session->prepare(model->document(), config, &error)) {
         setMessage(tr("Cannot train: %1").arg(error), true);
         return;
@@ -376,7 +378,9 @@ void TrainingDock::startTraining() {
                                              : tr("One task: no task conflict to show."));
     m_regions->clear();
     if (d.gridInputs == 2) t->setEvaluationPoints(m_regions->setData(t->data()), 0.2);
-    setMessage(qs(t->data().description) + (t->adaptation().empty() ? QString() : QStringLiteral("\n") + qs(t->adaptation())), false);
+    setMessage(qs(t->data().description) + (t->adaptation().empty() ? QString() : QStringLiteral("\n") + qs(t->adaptation())) +
+                   (imported.isEmpty() ? QString() : tr("\nStarted from the weights imported from %1").arg(QFileInfo(imported).fileName())),
+               false);
     m_session->start();
 }
 
@@ -443,11 +447,37 @@ void TrainingDock::onState(TrainingSession::State s) {
     m_pause->setEnabled(s == TrainingSession::State::Running);
     m_step->setEnabled(s == TrainingSession::State::Paused);
     m_stop->setEnabled(!idle);
-    m_reset->setEnabled(idle && m_session->isPrepared());
+    m_reset->setEnabled(idle && (m_session->isPrepared() || !m_session->startWeightsSource().isEmpty()));
     for (QWidget* w : std::initializer_list<QWidget*>{m_dataset, m_optimizer, m_lr, m_momentum, m_weightDecay, m_schedule,
                                                       m_lrSchedule, m_batch, m_epochs, m_seed, m_threads, m_diagEvery})
         w->setEnabled(idle);
     Q_EMIT activeChanged(!idle);
+}
+
+bool TrainingDock::importWeights(const QString& path, QString* error) {
+    auto fail = [&](const QString& text) {
+        if (error) *error = text;
+        setMessage(text, true);
+        return false;
+    };
+    if (isActive()) return fail(tr("A run is active: stop it before importing weights."));
+    const GraphModel* model = m_editor->model();
+    if (!model->analysis().ok()) return fail(tr("The model has errors (see Diagnostics): weights cannot be checked against it."));
+    try {
+        io::SafetensorsFile file = io::readSafetensors(path.toStdString());
+        ParameterStore store(model->analysis().tree);
+        io::loadWeights(store, file, path.toStdString()); // throws naming every bad name; changes nothing then
+        const size_t count = file.tensors.size();
+        m_session->setStartWeights(std::move(file), path);
+        setMessage(tr("Imported %1 tensors from %2: the next run starts from them (Reset Weights forgets them).")
+                       .arg(count)
+                       .arg(QFileInfo(path).fileName()),
+                   false);
+        onState(m_session->state());
+        return true;
+    } catch (const std::exception& e) {
+        return fail(qs(e.what()));
+    }
 }
 
 bool TrainingDock::openRun(const QString& path, QString* error) {

@@ -52,6 +52,11 @@ public:
     // The settings as the model file would hold them after the panel's edits.
     Json trainingSection() const;
     bool openRun(const QString& path, QString* error); // a `train --log` JSONL file
+    // File > Import Weights: a safetensors file (from PyTorch's
+    // save_safetensors or `train --save`) checked against the open model;
+    // every missing, unexpected and mis-shaped name goes into one *error and
+    // nothing changes. On success the next run starts from these weights.
+    bool importWeights(const QString& path, QString* error);
     bool isActive() const { return m_session->state() != TrainingSession::State::Idle; }
 
 Q_SIGNALS:

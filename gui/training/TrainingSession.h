@@ -4,6 +4,7 @@
 // here takes what gathered and hands it out as one batch, so the window
 // never sees more than ~30 updates a second and never waits on training.
 #include "train/ReportAggregator.h"
+#include "io/Safetensors.h"
 #include "train/Trainer.h"
 
 #include <QObject>
@@ -31,7 +32,12 @@ public:
     void step();   // exactly one step while paused
     void stop();   // asks the run to end after its current step
     void stopAndWait();
-    void discard(); // drops the trainer: the next prepare() starts from fresh weights
+    void discard(); // drops the trainer and imported weights: the next prepare() starts from fresh weights
+    // Weights the next prepare() starts from instead of the seed's
+    // initialization (File > Import Weights); prepare() fails, naming every
+    // bad name, when they no longer fit the model it trains.
+    void setStartWeights(io::SafetensorsFile weights, const QString& source);
+    QString startWeightsSource() const { return m_startSource; } // "" when none are waiting
 
     State state() const { return m_state; }
     Index steps() const { return m_steps; }
@@ -51,6 +57,8 @@ private:
     QTimer m_timer;
     State m_state = State::Idle;
     Index m_steps = 0;
+    io::SafetensorsFile m_startWeights;
+    QString m_startSource;
 };
 
 } // namespace ml::gui

@@ -45,7 +45,7 @@ void importThroughTheMenu(MainWindow& w, const QString& path) {
         if (!dialog) return;
         pick.stop();
         dialog->selectFile(path);
-        dialog->accept();
+        static_cast<QDialog*>(dialog)->accept(); // QFileDialog::accept(), as the Open button does
     });
     pick.start();
     w.importWeightsAction()->trigger();
