@@ -194,6 +194,16 @@ def check_train_script(model, name, processes):
     if not all(math.isfinite(u) and u >= 0 for u in uses) or (
             uses and max(uses) == 0):
         raise SystemExit(f'{name}: shared use gradient norms {uses}')
+    # The calls' gradients add up to the parameter's: its norm lies between
+    # the largest use's minus the others' and their sum.
+    grads = {p['name']: p['grad_norm'] for p in a['parameters']}
+    for param in {u['parameter'] for u in a['shared_uses']}:
+        norms = [u['grad_norm'] for u in a['shared_uses']
+                 if u['parameter'] == param]
+        low, high = 2 * max(norms) - sum(norms), sum(norms)
+        if not low - 1e-6 * high <= grads[param] <= high * (1 + 1e-6):
+            raise SystemExit(f'{name}: {param}: gradient norm {grads[param]}'
+                             f' outside its uses\' [{low}, {high}]')
     print(f'{name}: {len(a["modules"])} modules, {len(ratios)} update ratios'
           f' {min(ratios):.2e}..{max(ratios):.2e}, shared uses '
           + ', '.join(f'{u["parameter"]} @ {u["use"]} {u["grad_norm"]:.3g}'
