@@ -11,6 +11,9 @@ measurement so each peak RSS is its own), alternating the two R times, and
 prints a markdown table of the medians: steps/s of both, their ratio,
 GFLOP/s of both (ModuleLab's FLOP count for both), peak RSS of both, and
 GFLOP/s as a share of the same run's SGEMM 1024 at the same thread count.
+Then the real workload: two epochs of the simple CNN on Fashion-MNIST in
+both frameworks (PyTorch through `modulelab-cli export train-script`), with
+seconds and test accuracy per thread count (--no-workload skips it).
 
 It is a benchmark, not a test: it exits 0 whatever the speeds are, and
 non-zero only when it could not measure (no CLI, or every run failed).
