@@ -6,6 +6,7 @@
 #include "io/ModelJson.h"
 #include "io/Weights.h"
 #include "shape/Analysis.h"
+#include "train/Trainer.h"
 
 #include <fstream>
 #include <iostream>
@@ -17,7 +18,7 @@ int runImportWeights(const std::vector<std::string>& argv) {
     const Args args(argv, {"o", "output"}, {});
     if (args.positionals().size() != 2) throw UsageError("import-weights needs MODEL.json WEIGHTS.safetensors");
     const auto out = args.value("o") ? args.value("o") : args.value("output");
-    if (!out) throw UsageError("import-weights needs -o OUT.safetensors");
+    if (!out) throw UsageError("import-weights needs -o CHECKPOINT");
     const std::string& path = args.positionals()[0];
     const ModelDocument doc = io::readModelFile(path);
     const Analysis analysis = analyze(doc);
@@ -25,9 +26,9 @@ int runImportWeights(const std::vector<std::string>& argv) {
     ParameterStore store(analysis.tree);
     // Every missing, unexpected and mis-shaped name at once (load_state_dict's rule).
     io::loadWeights(store, args.positionals()[1]);
-    io::saveWeights(store, *out, {{"model", doc.model}, {"imported_from", args.positionals()[1]}});
+    writeWeightsCheckpoint(store, doc.model, *out);
     std::cout << "imported " << analysis.tree.namedParameters().size() << " parameters of " << doc.model
-              << " into " << *out << "\n";
+              << " into " << *out << ", a checkpoint at step 0 (train --resume starts from it; predict --weights reads it)\n";
     return kOk;
 }
 

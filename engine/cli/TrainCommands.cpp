@@ -449,7 +449,7 @@ int runExportTrainScript(const std::vector<std::string>& argv) {
                     {"o", "output", "model-module", "dataset", "epochs", "batch", "optimizer", "lr", "momentum",
                      "weight-decay", "seed", "schedule", "target", "validation", "diagnostics-every", "clip",
                      "lr-schedule", "max-steps", "threads"},
-                    {});
+                    {"force"});
     if (args.positionals().size() != 1) throw UsageError("export train-script needs exactly one model file");
     const std::string& path = args.positionals().front();
     const auto out = args.value("o") ? args.value("o") : args.value("output");
@@ -471,10 +471,28 @@ int runExportTrainScript(const std::vector<std::string>& argv) {
     const io::PyTorchCode model = io::exportPyTorch(doc, analysis, source);
     io::TrainScriptInput in{&doc, &config, &trainer.objectives(), &trainer.data(), source, module, dataFile};
     const std::string script = io::exportTrainScript(in);
-    io::writeFileAtomically((dir / (module + ".py")).string(), model.text);
+    const std::string modelPath = (dir / (module + ".py")).string();
+    if (std::filesystem::weakly_canonical(modelPath) == std::filesystem::weakly_canonical(*out))
+        throw UsageError("-o " + *out + " is where the model module goes; name the script otherwise or pass --model-module");
+    // model.py is written beside the script without being named: a file there
+    // that ModuleLab did not export (the user's own model.py) is not replaced.
+    bool replaced = false;
+    if (std::filesystem::exists(modelPath)) {
+        std::ifstream existing(modelPath);
+        std::string first;
+        std::getline(existing, first);
+        const bool ours = first.starts_with("\"\"\"") && first.find(" in PyTorch, exported ") != std::string::npos &&
+                          first.find(" by ModuleLab ") != std::string::npos;
+        if (!ours && !args.flag("force"))
+            throw Error(modelPath + " exists and is not a ModuleLab export; the script would import its model from "
+                        "there. --force replaces it; --model-module NAME writes NAME.py instead");
+        replaced = true;
+    }
+    io::writeFileAtomically(modelPath, model.text);
     io::writeTrainData(trainer.data(), (dir / dataFile).string());
     io::writeFileAtomically(*out, script);
-    std::cout << "wrote " << *out << ", " << (dir / (module + ".py")).string() << " and "
+    std::cout << "wrote " << *out << " (the script), " << modelPath << " (" << doc.model << (replaced ? ", replaced" : "")
+              << ", imported by it) and "
               << (dir / dataFile).string() << " (" << trainer.data().train.count() << " train, "
               << trainer.data().validation.count() << " validation samples)\n";
     return kOk;

@@ -42,12 +42,15 @@ Commands:
                               the model as PyTorch source: a class per block,
                               nn.Sequential/nn.ModuleList kept, state_dict()
                               names equal to ModuleLab's, a safetensors loader
-  export train-script FILE -o DIR/train.py [--model-module model] [train options]
+  export train-script FILE -o DIR/train.py [--model-module model] [--force] [train options]
                               a PyTorch training script (python3 or torchrun),
-                              DIR/model.py and DIR/train_data.safetensors
-  import-weights FILE W.safetensors -o OUT.safetensors
+                              DIR/model.py and DIR/train_data.safetensors; a
+                              model.py there that ModuleLab did not write is
+                              refused unless --force
+  import-weights FILE W.safetensors -o CHECKPOINT
                               weights trained in PyTorch, every missing, unexpected
-                              or mis-shaped name reported at once
+                              or mis-shaped name reported at once, written as a
+                              checkpoint at step 0 (train --resume CHECKPOINT)
   log RUN.jsonl               check a run log (train --log or train.py) and summarize it
 
 Options for validate and summary:

@@ -500,7 +500,8 @@ void Plan::finishCompile() {
             if (p >= 0 && useCount[p] > 1)
                 m_uses.push_back({p, static_cast<int>(i), m_steps[i].chain,
                                   std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f),
-                                  std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f)});
+                                  std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f),
+                                  m_steps[i].guardInput, m_steps[i].guardValue});
     }
     for (size_t i = 0; i < m_steps.size(); ++i) {
         Step& s = m_steps[i];

@@ -42,6 +42,8 @@ struct ParameterUse {
     std::string label;          // the call chain that leads to the step, e.g. "ea > encoder.0"
     std::vector<float> grad;    // this use's gradient since the last zeroGrad()
     std::vector<float> scratch; // this use's gradient in the current backward()
+    int guardInput = -1;        // the index input whose value guardValue runs it (-1: every forward)
+    Index guardValue = 0;
 };
 
 class Plan {

@@ -69,7 +69,8 @@ const std::set<std::string>& pythonReserved() {
         "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
         "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
         // names the generated file itself uses
-        "self", "torch", "nn", "json", "struct", "read_safetensors", "load_safetensors"};
+        "self", "torch", "nn", "json", "os", "struct", "read_safetensors", "load_safetensors", "write_safetensors",
+        "save_safetensors"};
     return words;
 }
 
@@ -430,7 +431,9 @@ void Exporter::writeForward(const BlockDef& def) {
         if (it == var.end()) throw Error(def.name + ": cannot resolve '" + r + "'");
         return it->second;
     };
-    for (const Node& n : def.nodes) {
+    // The analysis's order (the plan's too): a file may list a node before its inputs.
+    for (const int index : m_analysis.graphOf(def).order) {
+        const Node& n = def.nodes[static_cast<size_t>(index)];
         const int first = lineNo() + 1;
         const std::string where = def.name + " node '" + n.id + "'";
         std::vector<std::string> args;
@@ -590,6 +593,36 @@ def load_safetensors(model, path):
     if problems:
         raise ValueError(f'{path}: ' + '. '.join(problems))
     model.load_state_dict(state)
+
+
+def write_safetensors(path, tensors):
+    """Write {name: tensor} as a safetensors file (replaced at once)."""
+    names = {dtype: name for name, dtype in _DTYPES.items()}
+    header, chunks, offset = {}, [], 0
+    for name, tensor in tensors.items():
+        tensor = tensor.detach().cpu().contiguous()
+        data = tensor.numpy().tobytes()
+        header[name] = {'dtype': names[tensor.dtype],
+                        'shape': list(tensor.shape),
+                        'data_offsets': [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b' ' * (-len(text) % 8)  # the data stays 8-byte aligned
+    with open(path + '.tmp', 'wb') as f:
+        f.write(struct.pack('<Q', len(text)) + text + b''.join(chunks))
+    os.replace(path + '.tmp', path)
+
+
+def save_safetensors(model, path):
+    """Save model's weights for ModuleLab: each tensor once, under its
+    first name (a module registered twice is stored once)."""
+    tensors, seen = {}, set()
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            tensors[name] = tensor
+    write_safetensors(path, tensors)
 )PY";
 
 PyTorchCode Exporter::run(const std::string& sourceName) {
@@ -607,10 +640,11 @@ PyTorchCode Exporter::run(const std::string& sourceName) {
     }
     emit("");
     emit("state_dict() keys equal ModuleLab's; load_safetensors(model, path) loads");
-    emit("weights ModuleLab saved.");
+    emit("weights ModuleLab saved, save_safetensors(model, path) writes them for it.");
     emit("\"\"\"");
     emit("");
     emit("import json");
+    emit("import os");
     emit("import struct");
     emit("");
     emit("import torch");

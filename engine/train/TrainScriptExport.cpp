@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "io/PyTorchExport.h"
 #include "io/Safetensors.h"
+#include "shape/Analysis.h"
 
 #include <algorithm>
 #include <charconv>
@@ -21,13 +22,170 @@ std::string num(double x) {
     return s;
 }
 
-std::string quoted(const std::string& s) {
+// Not "quoted": std::quoted, found by ADL, wins for a non-const string.
+std::string pyString(const std::string& s) {
     std::string out = "'";
     for (char c : s) {
         if (c == '\'' || c == '\\') out += '\\';
         out += c;
     }
     return out + "'";
+}
+
+// Which module instances one forward of block instance `id` runs on its way
+// to the wanted outputs, given the values of its index inputs (-1: not an
+// index, or unknown). Returns which of its inputs the wanted outputs read.
+// A parameter of an instance left out gets no gradient in that forward.
+std::vector<bool> reach(const Analysis& a, InstanceId id, const std::vector<bool>& wanted,
+                        const std::vector<Index>& index, std::set<InstanceId>& used);
+
+// The same for any instance called with one input (layers, containers).
+void reachCall(const Analysis& a, InstanceId id, std::set<InstanceId>& used) {
+    const ModuleInstance& m = a.tree.at(id);
+    used.insert(id);
+    if (m.kind == ModuleKind::Block) {
+        reach(a, id, std::vector<bool>(m.block->outputs.size(), true),
+              std::vector<Index>(m.block->inputs.size(), -1), used);
+        return;
+    }
+    for (const ChildRef& c : m.children) reachCall(a, c.id, used);
+}
+
+std::vector<bool> reach(const Analysis& a, InstanceId id, const std::vector<bool>& wanted,
+                        const std::vector<Index>& index, std::set<InstanceId>& used) {
+    const ModuleInstance& m = a.tree.at(id);
+    used.insert(id);
+    const BlockDef& def = *m.block;
+    const BlockGraph& graph = a.graphOf(def);
+    std::vector<bool> inputs(def.inputs.size(), false);
+    std::vector<std::vector<bool>> outs(def.nodes.size());
+    auto need = [&](const GraphSource& src) {
+        if (src.node < 0) {
+            inputs[static_cast<size_t>(src.input)] = true;
+            return;
+        }
+        auto& o = outs[static_cast<size_t>(src.node)];
+        if (o.size() <= static_cast<size_t>(src.output)) o.resize(static_cast<size_t>(src.output) + 1, false);
+        o[static_cast<size_t>(src.output)] = true;
+    };
+    for (size_t o = 0; o < graph.outputs.size(); ++o)
+        if (wanted[o]) need(graph.outputs[o]);
+    for (auto it = graph.order.rbegin(); it != graph.order.rend(); ++it) {
+        const size_t ni = static_cast<size_t>(*it);
+        const Node& n = def.nodes[ni];
+        if (outs[ni].empty()) continue; // nothing wanted reads it
+        const std::vector<GraphSource>& sources = graph.inputs[ni];
+        if (!n.isCall()) {
+            for (const GraphSource& src : sources) need(src);
+            continue;
+        }
+        const auto child = std::find_if(m.children.begin(), m.children.end(),
+                                        [&](const ChildRef& c) { return c.name == n.call; });
+        const ModuleInstance& callee = a.tree.at(child->id);
+        std::vector<InstanceId> items{child->id};
+        if (n.listUse != ListUse::None) {
+            used.insert(callee.id);
+            items.clear();
+            for (const ChildRef& c : callee.children) items.push_back(c.id);
+            if (n.listUse == ListUse::Index) {
+                const Index size = static_cast<Index>(items.size());
+                Index k = -1;
+                if (n.constIndex) {
+                    k = *n.constIndex < 0 ? *n.constIndex + size : *n.constIndex;
+                } else {
+                    const auto port = std::find_if(def.inputs.begin(), def.inputs.end(),
+                                                   [&](const BlockInput& b) { return b.name == n.indexInput; });
+                    inputs[static_cast<size_t>(port - def.inputs.begin())] = true;
+                    k = index[static_cast<size_t>(port - def.inputs.begin())];
+                }
+                if (k >= 0 && k < size) items = {items[static_cast<size_t>(k)]};
+            }
+        }
+        for (const InstanceId item : items) {
+            const ModuleInstance& im = a.tree.at(item);
+            if (im.kind != ModuleKind::Block) {
+                reachCall(a, item, used);
+                for (const GraphSource& src : sources) need(src);
+                continue;
+            }
+            // A block's index inputs take the values of the sources that feed them.
+            std::vector<Index> values(im.block->inputs.size(), -1);
+            for (size_t i = 0; i < sources.size() && i < values.size(); ++i)
+                if (sources[i].node < 0) values[i] = index[static_cast<size_t>(sources[i].input)];
+            std::vector<bool> want(im.block->outputs.size());
+            for (size_t o = 0; o < want.size(); ++o) want[o] = o < outs[ni].size() && outs[ni][o];
+            const std::vector<bool> read = reach(a, item, want, values, used);
+            for (size_t i = 0; i < sources.size() && i < read.size(); ++i)
+                if (read[i]) need(sources[i]);
+        }
+    }
+    return inputs;
+}
+
+// FIND_UNUSED, with why: DDP must look for parameters a step leaves without
+// gradient (a head the step's task does not select, an output no objective
+// reads); looking costs a graph walk per step, so it is on only then.
+std::string findUnusedLine(const Analysis& a, const BlockDef& top, const std::vector<Objective>& objectives,
+                           const std::vector<std::vector<size_t>>& groups, const std::vector<std::string>& groupKeys,
+                           bool roundRobin) {
+    std::vector<std::vector<size_t>> stepKinds; // the groups one step runs
+    if (roundRobin)
+        for (size_t g = 0; g < groups.size(); ++g) stepKinds.push_back({g});
+    else {
+        stepKinds.emplace_back();
+        for (size_t g = 0; g < groups.size(); ++g) stepKinds.back().push_back(g);
+    }
+    for (const std::vector<size_t>& kind : stepKinds) {
+        std::set<InstanceId> used;
+        for (const size_t g : kind) {
+            std::vector<Index> index(top.inputs.size(), -1);
+            std::vector<bool> wanted(top.outputs.size(), false);
+            for (const size_t k : groups[g]) {
+                const Objective& o = objectives[k];
+                for (const auto& [name, value] : o.indexValues)
+                    for (size_t i = 0; i < top.inputs.size(); ++i)
+                        if (top.inputs[i].name == name) index[i] = value;
+                for (size_t i = 0; i < top.outputs.size(); ++i)
+                    if (top.outputs[i].name == o.output) wanted[i] = true;
+            }
+            reach(a, a.tree.root().id, wanted, index, used);
+        }
+        for (const ModuleInstance& m : a.tree.instances) {
+            if (used.count(m.id)) continue;
+            for (const TensorSpec& t : m.tensors) {
+                if (t.isBuffer) continue;
+                std::string step = roundRobin ? "A step of " + groupKeys[kind.front()] : "A step";
+                return "# " + step + " leaves " + m.path + "." + t.name + "\n# without gradient: DDP must look for " +
+                       "parameters it did not reach.\nFIND_UNUSED = True\n";
+            }
+        }
+    }
+    return "# Every step reaches every parameter.\nFIND_UNUSED = False\n";
+}
+
+// Each call site of a shared parameter, in the plan's order (the CLI's
+// shared_uses), with the index value it runs under: the script gives each
+// call its own alias of the parameters and reads the alias's gradient.
+std::string sharedUsesTable(const ModelDocument& doc, const Analysis& analysis) {
+    ParameterStore store(analysis.tree);
+    const Plan plan(doc, analysis, store, 1); // guarded: a use in a selected head knows its index value
+    if (plan.parameterUses().empty()) return "SHARED_USES = []\n";
+    std::string out = "# (parameter, use, module, call, index input, value): each call of a\n"
+                      "# shared module, whose gradient modulelab-cli reports on its own\nSHARED_USES = [\n";
+    int call = -1, lastStep = -1;
+    for (const ParameterUse& u : plan.parameterUses()) {
+        if (u.step != lastStep) ++call; // weight and bias of one call
+        lastStep = u.step;
+        const std::string& name = store.at(u.parameter).name;
+        const std::string module = name.substr(0, name.rfind('.'));
+        const std::string guard = u.guardInput < 0 ? "None, None"
+                                                   : pyString(plan.inputName(u.guardInput)) + ", " + std::to_string(u.guardValue);
+        const std::string rest = pyString(module) + ", " + std::to_string(call) + ", " + guard + "),";
+        std::string line = "    (" + pyString(name) + ", " + pyString(u.label) + ", " + rest;
+        if (line.size() > 79) line = "    (" + pyString(name) + ", " + pyString(u.label) + ",\n     " + rest;
+        out += line + "\n";
+    }
+    return out + "]\n";
 }
 
 // The part of the script every model shares; the model's settings come first.
@@ -37,24 +195,6 @@ def log_line(log, record):
     if log:
         log.write(json.dumps(record) + '\n')
         log.flush()
-
-
-def write_safetensors(path, state):
-    """Write {name: tensor} as safetensors (what ModuleLab reads)."""
-    header, chunks, offset = {}, [], 0
-    for name, tensor in state.items():
-        tensor = tensor.detach().cpu().contiguous()
-        dtype = {torch.float32: 'F32', torch.int64: 'I64'}[tensor.dtype]
-        data = tensor.numpy().tobytes()
-        header[name] = {'dtype': dtype, 'shape': list(tensor.shape),
-                        'data_offsets': [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b' ' * (-len(text) % 8)
-    with open(path + '.tmp', 'wb') as f:
-        f.write(struct.pack('<Q', len(text)) + text + b''.join(chunks))
-    os.replace(path + '.tmp', path)
 
 
 def split_inputs(features):
@@ -99,18 +239,95 @@ class Objectives(nn.Module):
         return total, losses, outputs
 
 
+class UseGradients:
+    """The gradient each call of a shared module adds (the CLI's
+    shared_uses). While on, every call of such a module reads its own alias
+    of the parameters (a view, so the parameter's gradient is unchanged) and
+    a hook on the alias keeps the gradient that reaches it."""
+
+    def __init__(self, model):
+        self.model = model
+        self.handles, self.pending, self.originals = [], {}, {}
+        self.grads = [None] * len(SHARED_USES)
+
+    def start(self):
+        self.grads = [None] * len(SHARED_USES)
+        if not SHARED_USES:
+            return
+        self.handles.append(
+            self.model.register_forward_pre_hook(self.forward_begins))
+        for path in dict.fromkeys(use[2] for use in SHARED_USES):
+            module = self.model.get_submodule(path)
+            self.handles.append(module.register_forward_pre_hook(
+                functools.partial(self.call_begins, path)))
+            self.handles.append(module.register_forward_hook(
+                functools.partial(self.call_ends, path)))
+
+    def stop(self):
+        for handle in self.handles:
+            handle.remove()
+        self.handles = []
+
+    def forward_begins(self, model, args):
+        # The calls this forward makes, per module, in the plan's order; a
+        # use in a head another index value selects does not run.
+        values = dict(zip(INPUTS, args))
+        calls = {}
+        for k, (_, _, path, call, index, value) in enumerate(SHARED_USES):
+            if index is None or values[index] == value:
+                calls.setdefault(path, {}).setdefault(call, []).append(k)
+        self.pending = {p: list(c.values()) for p, c in calls.items()}
+
+    def call_begins(self, path, module, args):
+        if not self.pending.get(path):
+            return
+        self.originals[path] = dict(module._parameters)
+        for k in self.pending[path].pop(0):
+            attr = SHARED_USES[k][0].rsplit('.', 1)[1]
+            alias = module._parameters[attr].view_as(module._parameters[attr])
+            alias.register_hook(functools.partial(self.keep, k))
+            module._parameters[attr] = alias
+
+    def call_ends(self, path, module, args, output):
+        if path in self.originals:
+            module._parameters.update(self.originals.pop(path))
+
+    def keep(self, k, grad):
+        if self.grads[k] is None:
+            self.grads[k] = grad.detach().clone()
+        else:
+            self.grads[k] += grad
+
+    def norms(self, world):
+        """Each use's gradient norm, averaged over the processes as DDP
+        averages the parameters' gradients (every process calls this)."""
+        norms = []
+        for k, (name, _, _, _, _, _) in enumerate(SHARED_USES):
+            grad = self.grads[k]
+            if grad is None:
+                grad = torch.zeros_like(self.model.get_parameter(name))
+            if world > 1:
+                dist.all_reduce(grad)
+                grad = grad / world
+            norms.append(float(grad.norm()))
+        return norms
+
+
 def correct_count(k, y, t):
     if OBJECTIVES[k][3] != 'cross_entropy':
         return None
     return int((y.argmax(dim=1) == t).sum())
 
 
-def diagnostics(model, objectives, inputs, targets, step):
-    """Per-module gradient norms of the step's gradient (already in .grad)
-    and the cosine between task groups' gradients on shared parameters."""
+def diagnostics(model, objectives, inputs, targets, step, use_norms):
+    """Per-module gradient norms of the step's gradient (already in .grad),
+    each shared call's, and the cosine between task groups' gradients on
+    shared parameters. update_ratio is filled in after the step."""
     modules = []
     for path, module in model.named_modules():
         params = list(module.parameters())
+        if not params:
+            continue  # as the CLI: modules that hold parameters
         grad = sum(float(p.grad.pow(2).sum()) for p in params
                    if p.grad is not None)
         norm = sum(float(p.detach().pow(2).sum()) for p in params)
@@ -165,9 +382,21 @@ def diagnostics(model, objectives, inputs, targets, step):
                     if reach[i] > 1 and per_group[a][i] is not None)
             task_norms.append({'task': GROUP_LABELS[a],
                                'grad_norm': math.sqrt(n)})
+    uses = [{'parameter': name, 'use': use, 'grad_norm': norm}
+            for (name, use, *_), norm in zip(SHARED_USES, use_norms)]
     return {'type': 'diagnostics', 'step': step, 'modules': modules,
-            'parameters': parameters, 'shared_uses': [],
+            'parameters': parameters, 'shared_uses': uses,
             'task_cosines': cosines, 'task_grad_norms': task_norms}
+
+
+def update_ratios(record, before, model):
+    """||update|| / ||weight before it|| of each parameter (None for a zero
+    weight), as modulelab-cli train --log reports it."""
+    for entry, old, p in zip(record['parameters'], before,
+                             model.parameters()):
+        norm = float(old.norm())
+        entry['update_ratio'] = (float((p.detach() - old).norm()) / norm
+                                 if norm > 0 else None)
 
 
 def evaluate(model, data, device):
@@ -235,6 +464,7 @@ def main():
 
     model = MODEL().to(device)
     objectives = Objectives(model)
+    use_gradients = UseGradients(model)
     step_module = objectives
     if distributed:
         # A head chosen per task leaves the others without gradient.
@@ -259,15 +489,27 @@ def main():
             targets = dict(zip(TARGETS, columns[len(names):]))
             groups = GROUPS if JOINT else [GROUPS[step % len(GROUPS)]]
             tick = time.time()
+            # Every process diagnoses the same steps: use gradients are
+            # averaged over them; rank 0 writes the line.
+            diagnose = step % DIAGNOSTICS_EVERY == 0
             optimizer.zero_grad()
+            if diagnose:
+                use_gradients.start()
             total, losses, outputs = step_module(inputs, targets, groups)
+            use_gradients.stop()
             total.backward()
             if CLIP_GRAD_NORM:
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
-            diagnose = step % DIAGNOSTICS_EVERY == 0 and rank == 0
             if diagnose:
-                record = diagnostics(model, objectives, inputs, targets, step)
+                use_norms = use_gradients.norms(world)
+            diagnose = diagnose and rank == 0
+            if diagnose:
+                record = diagnostics(model, objectives, inputs, targets, step,
+                                     use_norms)
+                before = [p.detach().clone() for p in model.parameters()]
             optimizer.step()
+            if diagnose:
+                update_ratios(record, before, model)
             step += 1
             n = columns[0].shape[0]
             seen += n
@@ -310,7 +552,7 @@ def main():
                   + ' '.join(f'{v:.4f}' for v in val_loss), flush=True)
             if args.save:
                 # The bare model: names without DDP's "module." prefix.
-                write_safetensors(args.save, model.state_dict())
+                save_safetensors(model, args.save)
         if distributed:
             dist.barrier()
     log_line(log, {'type': 'finished', 'reason': 'completed',
@@ -340,12 +582,13 @@ std::string exportTrainScript(const TrainScriptInput& in) {
       << "    torchrun --nproc_per_node=2 train.py --log run.jsonl\n\n"
       << "The JSONL lines are modulelab-cli train --log's; the weights load with\n"
       << "modulelab-cli import-weights.\n\"\"\"\n\n"
-      << "import argparse\nimport json\nimport math\nimport os\nimport struct\nimport time\n\n"
+      << "import argparse\nimport functools\nimport json\nimport math\nimport os\nimport time\n\n"
       << "import torch\nimport torch.distributed as dist\nimport torch.nn.functional as F\nfrom torch import nn\n"
       << "from torch.nn.parallel import DistributedDataParallel\n"
       << "from torch.utils.data import DataLoader, DistributedSampler, TensorDataset\n\n"
-      << "from " << in.modelModule << " import " << doc.model << " as MODEL, read_safetensors\n\n";
-    s << "DATA = " << quoted(in.dataFile) << "\n";
+      << "from " << in.modelModule << " import " << doc.model << " as MODEL\n"
+      << "from " << in.modelModule << " import read_safetensors, save_safetensors\n\n";
+    s << "DATA = " << pyString(in.dataFile) << "\n";
     s << "SEED = " << c.seed << "\n";
     s << "EPOCHS = " << c.epochs << "\n";
     s << "BATCH_SIZE = " << c.batchSize << "  # over all processes\n";
@@ -354,11 +597,7 @@ std::string exportTrainScript(const TrainScriptInput& in) {
     s << "DIAGNOSTICS_EVERY = " << std::max<Index>(1, c.diagnosticsEvery) << "\n";
     // Inputs, in the forward's order; float ones cut from each sample.
     s << "INPUTS = [";
-    bool hasIndex = false;
-    for (size_t i = 0; i < top->inputs.size(); ++i) {
-        s << (i ? ", " : "") << quoted(top->inputs[i].name);
-        hasIndex = hasIndex || top->inputs[i].dtype == ml::DType::Int64;
-    }
+    for (size_t i = 0; i < top->inputs.size(); ++i) s << (i ? ", " : "") << pyString(top->inputs[i].name);
     s << "]\nFLOAT_INPUTS = [\n";
     const std::vector<Index> sample = in.data->train.sampleShape();
     int floats = 0;
@@ -368,12 +607,12 @@ std::string exportTrainScript(const TrainScriptInput& in) {
         if (bi.dtype != ml::DType::Float32) continue;
         std::vector<Index> shape = floats == 1 ? sample : bi.shape.value_or(std::vector<Index>{});
         if (shape.empty()) throw Error(doc.model + ": input '" + bi.name + "' needs a shape for the script");
-        s << "    (" << quoted(bi.name) << ", [";
+        s << "    (" << pyString(bi.name) << ", [";
         for (size_t k = 0; k < shape.size(); ++k) s << (k ? ", " : "") << shape[k];
         s << "]),\n";
     }
     s << "]\nOUTPUTS = [";
-    for (size_t i = 0; i < top->outputs.size(); ++i) s << (i ? ", " : "") << quoted(top->outputs[i].name);
+    for (size_t i = 0; i < top->outputs.size(); ++i) s << (i ? ", " : "") << pyString(top->outputs[i].name);
     s << "]\n";
     std::set<std::string> targets;
     s << "# (label, output, index inputs, loss, target, weight)\nOBJECTIVES = [\n";
@@ -385,7 +624,7 @@ std::string exportTrainScript(const TrainScriptInput& in) {
         std::string index = "{";
         std::string key;
         for (size_t i = 0; i < o.indexValues.size(); ++i) {
-            index += (i ? ", " : "") + quoted(o.indexValues[i].first) + ": " + std::to_string(o.indexValues[i].second);
+            index += (i ? ", " : "") + pyString(o.indexValues[i].first) + ": " + std::to_string(o.indexValues[i].second);
             key += (key.empty() ? "" : ", ") + o.indexValues[i].first + "=" + std::to_string(o.indexValues[i].second);
         }
         index += "}";
@@ -398,8 +637,8 @@ std::string exportTrainScript(const TrainScriptInput& in) {
             groups[static_cast<size_t>(it - groupKeys.begin())].push_back(k);
         }
         targets.insert(o.target);
-        s << "    (" << quoted(o.label()) << ",\n     " << quoted(o.output) << ", " << index << ", "
-          << quoted(lossKindName(o.loss)) << ", " << quoted(o.target) << ", " << num(o.weight) << "),\n";
+        s << "    (" << pyString(o.label()) << ",\n     " << pyString(o.output) << ", " << index << ", "
+          << pyString(lossKindName(o.loss)) << ", " << pyString(o.target) << ", " << num(o.weight) << "),\n";
     }
     s << "]\nGROUPS = [";
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -408,14 +647,17 @@ std::string exportTrainScript(const TrainScriptInput& in) {
         s << "]";
     }
     s << "]\nGROUP_LABELS = [";
-    for (size_t g = 0; g < groupKeys.size(); ++g) s << (g ? ", " : "") << quoted(groupKeys[g]);
+    for (size_t g = 0; g < groupKeys.size(); ++g) s << (g ? ", " : "") << pyString(groupKeys[g]);
     s << "]\nTARGETS = [";
     {
         size_t i = 0;
         for (const data::Target& t : in.data->train.targets)
-            if (targets.count(t.name)) s << (i++ ? ", " : "") << quoted(t.name);
+            if (targets.count(t.name)) s << (i++ ? ", " : "") << pyString(t.name);
     }
-    s << "]\nFIND_UNUSED = " << (hasIndex || c.roundRobin ? "True" : "False") << "\n\n\n";
+    s << "]\n";
+    const Analysis analysis = analyze(doc);
+    s << findUnusedLine(analysis, *top, objs, groups, groupKeys, c.roundRobin);
+    s << sharedUsesTable(doc, analysis) << "\n\n";
     const OptimizerConfig& o = c.optimizer;
     s << "def make_optimizer(parameters):\n";
     if (o.type == "sgd")

@@ -136,4 +136,8 @@ private:
     void evaluateGridIfDue(std::chrono::steady_clock::time_point& last);
 };
 
+// A checkpoint holding only weights, at step 0 with no optimizer state: what
+// `import-weights` writes so that `train --resume` starts from them.
+void writeWeightsCheckpoint(const ParameterStore& store, const std::string& model, const std::string& path);
+
 } // namespace ml

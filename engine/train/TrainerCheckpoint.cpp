@@ -11,7 +11,20 @@ namespace ml {
 namespace {
 // Optimizer state in a checkpoint; '/' cannot appear in a module name, so no parameter clashes.
 const std::string kOptimizerPrefix = "optimizer/";
+
+// One description of the format: weights, then optimizer state, and the counters.
+io::Metadata checkpointMetadata(const std::string& model, const std::string& optimizer, Index step, Index epoch) {
+    io::Metadata metadata{{"format", "modulelab-checkpoint"}, {"model", model}};
+    if (!optimizer.empty()) metadata.emplace_back("optimizer", optimizer); // none: the run starts it fresh
+    metadata.emplace_back("step", std::to_string(step));
+    metadata.emplace_back("epoch", std::to_string(epoch));
+    return metadata;
+}
 } // namespace
+
+void writeWeightsCheckpoint(const ParameterStore& store, const std::string& model, const std::string& path) {
+    io::writeSafetensors(path, io::storeToTensors(store), checkpointMetadata(model, "", 0, 0));
+}
 
 void Trainer::saveCheckpoint(const std::string& path) const {
     const io::SafetensorsFile c = checkpoint();
@@ -47,10 +60,7 @@ io::SafetensorsFile Trainer::checkpoint() const {
             tensors.push_back(std::move(n));
         }
     }
-    return {std::move(tensors),
-            {{"format", "modulelab-checkpoint"}, {"model", m_doc.model},
-             {"optimizer", std::string(m_optimizer->kind())}, {"step", std::to_string(m_step)},
-             {"epoch", std::to_string(m_epoch)}}};
+    return {std::move(tensors), checkpointMetadata(m_doc.model, std::string(m_optimizer->kind()), m_step, m_epoch)};
 }
 
 void Trainer::restore(const io::SafetensorsFile& file, const std::string& path, bool counters) {

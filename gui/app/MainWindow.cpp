@@ -141,6 +141,7 @@ void MainWindow::setEditingLocked(bool locked) {
     m_palette->setEnabled(!locked);
     m_inspector->setEnabled(!locked);
     m_lockBanner->setVisible(locked);
+    m_importWeights->setEnabled(!locked);
     QUndoStack* undo = m_editor->undoStack();
     for (QAction* a : m_editMenu->actions()) a->setEnabled(!locked);
     if (!locked)
@@ -157,6 +158,16 @@ bool MainWindow::openRun(const QString& path) {
     if (m_training->openRun(path, &error)) return true;
     showError(tr("Cannot open the run %1").arg(QFileInfo(path).fileName()), error);
     return false;
+}
+
+bool MainWindow::importWeights(const QString& path) {
+    QString error;
+    if (!m_training->importWeights(path, &error)) {
+        showError(tr("Cannot import weights from %1").arg(QFileInfo(path).fileName()), error);
+        return false;
+    }
+    statusBar()->showMessage(tr("Imported weights from %1: the next run starts from them.").arg(QDir::toNativeSeparators(path)), 8000);
+    return true;
 }
 
 void MainWindow::createMenus() {
@@ -197,6 +208,13 @@ void MainWindow::createMenus() {
         const QString path = CodePanel::exportWithPreview(m_editor, m_currentFile, this);
         if (!path.isEmpty()) statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 5000);
     });
+    m_importWeights = file->addAction(tr("Import &Weights..."), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Import weights"), QFileInfo(m_currentFile).absolutePath(),
+                                                          tr("safetensors weights (*.safetensors);;All files (*)"));
+        if (!path.isEmpty()) importWeights(path);
+    });
+    m_importWeights->setObjectName(QStringLiteral("importWeightsAction"));
+    m_importWeights->setToolTip(tr("Weights trained in PyTorch (save_safetensors) or by modulelab-cli: the next run starts from them"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     quit->setMenuRole(QAction::QuitRole);

@@ -43,6 +43,9 @@ public:
     TrainingDock* training() const { return m_training; }
     QAction* openRunAction() const { return m_openRun; }
     bool openRun(const QString& path); // a `modulelab-cli train --log` JSONL file
+    QAction* importWeightsAction() const { return m_importWeights; }
+    // File > Import Weights without the file dialog; a refusal is shown with every bad name.
+    bool importWeights(const QString& path);
 
     void exportImage(const QString& path); // .png or .svg, by extension
     void setDarkTheme(bool dark);
@@ -78,6 +81,7 @@ private:
     TrainingDock* m_training = nullptr;
     QMenu* m_editMenu = nullptr;
     QAction* m_openRun = nullptr;
+    QAction* m_importWeights = nullptr;
     QLabel* m_lockBanner = nullptr;
     QHBoxLayout* m_crumbs = nullptr;
     QMenu* m_recentMenu = nullptr;

@@ -82,11 +82,26 @@ void CodePanel::regenerate() {
                                QString::fromStdString(s.node.empty() ? s.child : s.node), s.firstLine, s.lastLine});
         const int scroll = verticalScrollBar()->value();
         setPlainText(QString::fromStdString(code.text));
-        verticalScrollBar()->setValue(scroll);
+        // Not scrolled yet: open at the model's classes, past the header,
+        // imports and the safetensors helpers every file carries.
+        int firstClass = 0;
+        for (QTextBlock b = document()->begin(); b.isValid(); b = b.next())
+            if (b.text().startsWith(QLatin1String("class "))) {
+                firstClass = b.blockNumber();
+                break;
+            }
+        verticalScrollBar()->setValue(scroll > 0 ? scroll : firstClass);
     } catch (const std::exception& e) {
         setPlainText(tr("# No PyTorch code while the model cannot be exported:\n# %1").arg(QString::fromUtf8(e.what())));
     }
     highlightSelection();
+}
+
+QSize CodePanel::sizeHint() const {
+    // PEP 8's 79 columns and a class's worth of lines, with the frame and scroll bar.
+    const QFontMetrics m(font());
+    const int extra = 2 * frameWidth() + verticalScrollBar()->sizeHint().width() + 8;
+    return {m.horizontalAdvance(QLatin1Char('x')) * 84 + extra, m.lineSpacing() * 30 + extra};
 }
 
 void CodePanel::highlightSelection() {

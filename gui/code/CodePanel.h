@@ -17,6 +17,7 @@ public:
     QString code() const { return toPlainText(); }
     // Lines (from 1) highlighted for the canvas selection.
     const QList<int>& highlightedLines() const { return m_highlighted; }
+    QSize sizeHint() const override; // 84 columns, 30 lines: where a floated panel opens
 
     // File > Export > PyTorch: a preview of the file and a Save button.
     // Returns the path written, or "" when cancelled or refused.

@@ -593,11 +593,13 @@ bool TrainingDock::startRun(const QString& checkpoint, QString* errorOut) {
     if (checkpoint.isEmpty() && m_session->isPrepared()) last = m_session->trainer()->checkpoint();
     QString from = tr("from the initialization of seed %1").arg(m_seed->value());
     QString error;
+    const QString imported = m_session->startWeightsSource();
+    if (!imported.isEmpty()) from = tr("from the weights imported from %1").arg(QFileInfo(imported).fileName());
     const bool ok = m_session->prepare(model->document(), config, &error, [&](Trainer& t) {
         if (!checkpoint.isEmpty()) {
             t.loadCheckpoint(checkpoint.toStdString());
             from = tr("resumed from %1 at step %2").arg(QFileInfo(checkpoint).fileName()).arg(t.stepsDone());
-        } else if (last) {
+        } else if (last && imported.isEmpty()) {
             try {
                 t.restore(*last, "the last run", false);
                 from = tr("from the last run's weights");
@@ -791,12 +793,38 @@ void TrainingDock::onState(TrainingSession::State s) {
     m_pause->setEnabled(s == TrainingSession::State::Running);
     m_step->setEnabled(s == TrainingSession::State::Paused);
     m_stop->setEnabled(!idle);
-    m_reset->setEnabled(idle && m_session->isPrepared());
+    m_reset->setEnabled(idle && (m_session->isPrepared() || !m_session->startWeightsSource().isEmpty()));
     updateFileActions();
     for (QWidget* w : std::initializer_list<QWidget*>{m_dataset, m_optimizer, m_lr, m_momentum, m_weightDecay, m_schedule,
                                                       m_lrSchedule, m_batch, m_epochs, m_seed, m_threads, m_diagEvery})
         w->setEnabled(idle);
     Q_EMIT activeChanged(!idle);
+}
+
+bool TrainingDock::importWeights(const QString& path, QString* error) {
+    auto fail = [&](const QString& text) {
+        if (error) *error = text;
+        setMessage(text, true);
+        return false;
+    };
+    if (isActive()) return fail(tr("A run is active: stop it before importing weights."));
+    const GraphModel* model = m_editor->model();
+    if (!model->analysis().ok()) return fail(tr("The model has errors (see Diagnostics): weights cannot be checked against it."));
+    try {
+        io::SafetensorsFile file = io::readSafetensors(path.toStdString());
+        ParameterStore store(model->analysis().tree);
+        io::loadWeights(store, file, path.toStdString()); // throws naming every bad name; changes nothing then
+        const size_t count = file.tensors.size();
+        m_session->setStartWeights(std::move(file), path);
+        setMessage(tr("Imported %1 tensors from %2: the next run starts from them (Reset Weights forgets them).")
+                       .arg(count)
+                       .arg(QFileInfo(path).fileName()),
+                   false);
+        onState(m_session->state());
+        return true;
+    } catch (const std::exception& e) {
+        return fail(qs(e.what()));
+    }
 }
 
 bool TrainingDock::openRun(const QString& path, QString* error) {

@@ -82,6 +82,11 @@ public:
     void highlightModule(const QString& path);
     // Selects the canvas node of a module, or of its nearest drawn ancestor.
     QStringList revealModule(const QString& path);
+    // File > Import Weights: a safetensors file (from PyTorch's
+    // save_safetensors or `train --save`) checked against the open model;
+    // every missing, unexpected and mis-shaped name goes into one *error and
+    // nothing changes. On success the next run starts from these weights.
+    bool importWeights(const QString& path, QString* error);
     bool isActive() const { return m_session->state() != TrainingSession::State::Idle; }
 
 Q_SIGNALS:

@@ -1,5 +1,7 @@
 #include "training/TrainingSession.h"
 
+#include "io/Weights.h"
+
 namespace ml::gui {
 
 TrainingSession::TrainingSession(QObject* parent) : QObject(parent) {
@@ -17,12 +19,15 @@ bool TrainingSession::prepare(const ModelDocument& doc, const TrainingConfig& co
     }
     try {
         auto trainer = std::make_unique<Trainer>(doc, config, loadTrainingData(config));
+        if (!m_startSource.isEmpty()) io::loadWeights(trainer->parameters(), m_startWeights, m_startSource.toStdString());
         if (setup) setup(*trainer);
         trainer->setReportCallback([this](const Report& r) { m_aggregator.push(r); });
         if (m_trainer) m_trainer->wait();
         m_trainer = std::move(trainer);
         m_aggregator.clear();
         m_steps = 0;
+        m_startWeights = {};
+        m_startSource.clear();
         return true;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
@@ -69,6 +74,13 @@ void TrainingSession::discard() {
     stopAndWait();
     m_trainer.reset();
     m_aggregator.clear();
+    m_startWeights = {};
+    m_startSource.clear();
+}
+
+void TrainingSession::setStartWeights(io::SafetensorsFile weights, const QString& source) {
+    m_startWeights = std::move(weights);
+    m_startSource = source;
 }
 
 void TrainingSession::poll() {

@@ -4,6 +4,7 @@
 // here takes what gathered and hands it out as one batch, so the window
 // never sees more than ~30 updates a second and never waits on training.
 #include "train/ReportAggregator.h"
+#include "io/Safetensors.h"
 #include "train/Trainer.h"
 
 #include <QObject>
@@ -22,8 +23,9 @@ public:
     explicit TrainingSession(QObject* parent = nullptr);
     ~TrainingSession() override;
 
-    // Loads the data and builds the trainer, then runs `setup` on it (weights
-    // from a checkpoint); on failure returns false with the engine's message
+    // Loads the data and builds the trainer, starts it from the imported
+    // weights if some are waiting, then runs `setup` on it (weights from a
+    // checkpoint or the last run); on failure returns false with the engine's message
     // and leaves any previous trainer (and its weights) alone.
     bool prepare(const ModelDocument& doc, const TrainingConfig& config, QString* error,
                  const std::function<void(Trainer&)>& setup = {});
@@ -34,7 +36,12 @@ public:
     void step();   // exactly one step while paused
     void stop();   // asks the run to end after its current step
     void stopAndWait();
-    void discard(); // drops the trainer: the next prepare() starts from fresh weights
+    void discard(); // drops the trainer and imported weights: the next prepare() starts from fresh weights
+    // Weights the next prepare() starts from instead of the seed's
+    // initialization (File > Import Weights); prepare() fails, naming every
+    // bad name, when they no longer fit the model it trains.
+    void setStartWeights(io::SafetensorsFile weights, const QString& source);
+    QString startWeightsSource() const { return m_startSource; } // "" when none are waiting
 
     State state() const { return m_state; }
     Index steps() const { return m_steps; }
@@ -54,6 +61,8 @@ private:
     QTimer m_timer;
     State m_state = State::Idle;
     Index m_steps = 0;
+    io::SafetensorsFile m_startWeights;
+    QString m_startSource;
 };
 
 } // namespace ml::gui

@@ -1,6 +1,8 @@
 // modulelab-cli train, predict and bench, run as a user would (QProcess).
 #include "io/Safetensors.h"
 
+#include <QFile>
+
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -157,6 +159,142 @@ private Q_SLOTS:
         const Run missing = cli({"train", example("simple_cnn.json"), "--dataset", "/nonexistent/folder"});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY2(missing.err.contains("unknown dataset '/nonexistent/folder'"), qPrintable(missing.err));
+    }
+
+    void importWeightsWritesACheckpointTrainResumesFrom() {
+        // All-zero weights: every logit is 0, so the first step's loss is ln 2 exactly.
+        QTemporaryDir dir;
+        const QString model = dir.filePath("mlp.json");
+        std::ofstream(model.toStdString()) << kMlp;
+        std::vector<ml::io::NamedTensor> zeros;
+        for (const auto& [name, shape] : std::vector<std::pair<std::string, std::vector<ml::Index>>>{
+                 {"net.0.weight", {64, 2}}, {"net.0.bias", {64}}, {"net.2.weight", {64, 64}},
+                 {"net.2.bias", {64}}, {"net.4.weight", {2, 64}}, {"net.4.bias", {2}}})
+            zeros.push_back({name, ml::io::DType::F32, shape, std::vector<float>(size_t(ml::Tensor::numel(shape))), {}});
+        const QString weights = dir.filePath("zeros.safetensors"), checkpoint = dir.filePath("imported.ckpt");
+        ml::io::writeSafetensors(weights.toStdString(), zeros);
+        const Run imported = cli({"import-weights", model, weights, "-o", checkpoint});
+        QVERIFY2(imported.exitCode == 0, qPrintable(imported.out + imported.err));
+        QVERIFY2(imported.out.contains("a checkpoint at step 0"), qPrintable(imported.out));
+        const ml::io::SafetensorsFile ckpt = ml::io::readSafetensors(checkpoint.toStdString());
+        QCOMPARE(ckpt.metadata, (ml::io::Metadata{{"format", "modulelab-checkpoint"}, {"model", "MLP"},
+                                                  {"step", "0"}, {"epoch", "0"}}));
+        QCOMPARE(ckpt.tensors.size(), size_t(6));
+
+        auto firstLoss = [&](const QStringList& extra) {
+            const QString log = dir.filePath("log.jsonl");
+            const Run r = cli(QStringList{"train", model, "--dataset", "spirals", "--max-steps", "1", "--log", log} + extra);
+            if (r.exitCode != 0) qWarning("%s", qPrintable(r.out + r.err));
+            std::ifstream in(log.toStdString());
+            for (std::string line; std::getline(in, line);) {
+                const auto j = nlohmann::json::parse(line);
+                if (j["type"] == "step") return j["loss"].get<double>();
+            }
+            return -1.0;
+        };
+        QVERIFY(std::abs(firstLoss({"--resume", checkpoint}) - std::log(2.0)) < 1e-6);
+        QVERIFY(std::abs(firstLoss({}) - std::log(2.0)) > 1e-3); // the seed's initialization is not zero
+
+        // A file that does not fit: every bad name in one message, and no checkpoint written.
+        zeros[1].name = "net.1.bias";   // unexpected, and net.0.bias missing
+        zeros[4].shape = {3, 64};       // mis-shaped
+        zeros[4].f32.resize(3 * 64);
+        ml::io::writeSafetensors(weights.toStdString(), zeros);
+        const QString refused = dir.filePath("refused.ckpt");
+        const Run bad = cli({"import-weights", model, weights, "-o", refused});
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains("unexpected key 'net.1.bias'") && bad.err.contains("missing key 'net.0.bias'") &&
+                     bad.err.contains("size mismatch for net.4.weight: the file has [3, 64], the model [2, 64]"),
+                 qPrintable(bad.err));
+        QVERIFY(!QFile::exists(refused));
+    }
+
+    void exportTrainScriptKeepsAForeignModelPy() {
+        QTemporaryDir dir;
+        const QString script = dir.filePath("train.py"), modelPy = dir.filePath("model.py");
+        std::ofstream(modelPy.toStdString()) << "# my own model\n";
+        const Run refused = cli({"export", "train-script", example("multitask.json"), "-o", script});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains(modelPy + " exists and is not a ModuleLab export") &&
+                     refused.err.contains("--force replaces it; --model-module NAME writes NAME.py instead"),
+                 qPrintable(refused.err));
+        QVERIFY(!QFile::exists(script));
+        QFile mine(modelPy);
+        QVERIFY(mine.open(QIODevice::ReadOnly));
+        QCOMPARE(mine.readAll(), QByteArray("# my own model\n"));
+        mine.close();
+        // Another module name leaves it alone; --force replaces it; an earlier export is replaced and named.
+        const Run other = cli({"export", "train-script", example("multitask.json"), "-o", script, "--model-module", "net"});
+        QVERIFY2(other.exitCode == 0 && other.out.contains(dir.filePath("net.py") + " (MultiTaskNetwork, imported by it)"),
+                 qPrintable(other.out + other.err));
+        const Run forced = cli({"export", "train-script", example("multitask.json"), "-o", script, "--force"});
+        QVERIFY2(forced.exitCode == 0 && forced.out.contains("model.py (MultiTaskNetwork, replaced, imported by it)"),
+                 qPrintable(forced.out + forced.err));
+        const Run again = cli({"export", "train-script", example("siamese.json"), "-o", script});
+        QVERIFY2(again.exitCode == 0 && again.out.contains("model.py (SiameseNetwork, replaced, imported by it)"),
+                 qPrintable(again.out + again.err));
+    }
+
+    void trainScriptLooksForUnusedParametersOnlyWhenAStepLeavesSome_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QStringList>("options");
+        QTest::addColumn<QString>("expected");
+        const QString none = "# Every step reaches every parameter.\nFIND_UNUSED = False\n";
+        // Joint: every step runs each task's head.
+        QTest::newRow("multitask joint") << example("multitask.json") << QStringList{} << none;
+        QTest::newRow("multitask round robin")
+            << example("multitask.json") << QStringList{"--schedule", "round_robin"}
+            << "# A step of task_index=0 leaves task_layers.1.weight\n# without gradient: DDP must look for "
+               "parameters it did not reach.\nFIND_UNUSED = True\n";
+        QTest::newRow("siamese") << example("siamese.json") << QStringList{} << none;
+        QTest::newRow("resnet") << example("resnet.json") << QStringList{"--dataset", "images"} << none;
+        QTest::newRow("shared task joint")
+            << QString(MODULELAB_SOURCE_DIR "/tests/export/shared_task.json") << QStringList{} << none;
+        // Only heads 0 and 1 have a loss (the third is dropped below): head 2 never gets a gradient.
+        QTest::newRow("a head without a loss")
+            << "drop the last loss" << QStringList{}
+            << "# A step leaves task_layers.2.weight\n# without gradient: DDP must look for "
+               "parameters it did not reach.\nFIND_UNUSED = True\n";
+    }
+
+    void trainScriptLooksForUnusedParametersOnlyWhenAStepLeavesSome() {
+        QFETCH(QString, model);
+        QFETCH(QStringList, options);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        if (model == "drop the last loss") {
+            std::ifstream in(example("multitask.json").toStdString());
+            auto j = nlohmann::json::parse(in);
+            j["training"]["losses"]["y"].erase(2);
+            model = dir.filePath("two_losses.json");
+            std::ofstream(model.toStdString()) << j.dump();
+        }
+        const Run r = cli(QStringList{"export", "train-script", model, "-o", dir.filePath("train.py")} + options);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QFile f(dir.filePath("train.py"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(f.readAll());
+        QVERIFY2(text.contains("]\n" + expected), qPrintable(text.section("FIND_UNUSED", 0, 0).right(300)));
+    }
+
+    void trainScriptListsEachCallOfASharedModule() {
+        QTemporaryDir dir;
+        const Run r = cli({"export", "train-script", example("siamese.json"), "-o", dir.filePath("train.py")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QFile f(dir.filePath("train.py"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(f.readAll());
+        const QString table = text.section("SHARED_USES = [\n", 1).section("]\n", 0, 0);
+        // One entry per parameter per call, in the plan's order; weight and bias of a call share its number.
+        QCOMPARE(table, QString(R"(    ('encoder.0.weight', 'ea', 'encoder.0', 0, None, None),
+    ('encoder.0.bias', 'ea', 'encoder.0', 0, None, None),
+    ('encoder.2.weight', 'ea', 'encoder.2', 1, None, None),
+    ('encoder.2.bias', 'ea', 'encoder.2', 1, None, None),
+    ('encoder.0.weight', 'eb', 'encoder.0', 2, None, None),
+    ('encoder.0.bias', 'eb', 'encoder.0', 2, None, None),
+    ('encoder.2.weight', 'eb', 'encoder.2', 3, None, None),
+    ('encoder.2.bias', 'eb', 'encoder.2', 3, None, None),
+)"));
     }
 };
 

@@ -5,6 +5,7 @@
 #include "editor/EditorScene.h"
 
 #include <QDockWidget>
+#include <QStandardPaths>
 #include <QTextBlock>
 #include <QtTest>
 
@@ -18,6 +19,34 @@ const QString kExamples = QStringLiteral(MODULELAB_SOURCE_DIR "/resources/exampl
 class TestCodePanel : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() {
+        // The default layout, not one a person's earlier session saved.
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("ModuleLabTest"));
+    }
+
+    void opensReadableAtTheModelsClasses() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        QVERIFY(w.openFile(kExamples + "siamese.json"));
+        w.show();
+        auto* dock = w.findChild<QDockWidget*>(QStringLiteral("codeDock"));
+        dock->raise();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* panel = w.findChild<CodePanel*>(QStringLiteral("codePanel"));
+        const QFontMetrics m(panel->font());
+        const QRect view = panel->viewport()->rect();
+        QVERIFY2(view.width() >= 80 * m.horizontalAdvance(QLatin1Char('x')) && view.height() >= 20 * m.lineSpacing(),
+                 qPrintable(QStringLiteral("%1 x %2 px").arg(view.width()).arg(view.height())));
+        // The model's class is in view, at most a few lines down, not the file's header.
+        const int top = panel->cursorForPosition(QPoint(4, 4)).blockNumber();
+        const int line = panel->code().left(panel->code().indexOf(QStringLiteral("class SiameseNetwork"))).count('\n');
+        QVERIFY2(line >= top && line <= top + 4, qPrintable(QStringLiteral("class at line %1, view from %2").arg(line).arg(top)));
+        // Floated, it opens at 84 columns and 30 lines.
+        QCOMPARE(panel->sizeHint().height() >= 30 * m.lineSpacing(), true);
+        if (qEnvironmentVariableIsSet("MODULELAB_SHOT")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT"));
+    }
+
     void showsSelectsAndFollowsEdits() {
         MainWindow w;
         w.setPromptsEnabled(false);
@@ -42,7 +71,6 @@ private Q_SLOTS:
         const QPoint at = panel->cursorRect(c).center() + QPoint(40, 0);
         QTest::mouseClick(panel->viewport(), Qt::LeftButton, {}, at);
         QCOMPARE(w.editor()->scene()->selectedKeys(), QStringList{QStringLiteral("pair")});
-        if (qEnvironmentVariableIsSet("MODULELAB_SHOT")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT"));
 
         // An edit regenerates the code: one undoable delete of the head call.
         QVERIFY(w.editor()->deleteItems({QStringLiteral("y")}));

@@ -11,6 +11,9 @@ measurement so each peak RSS is its own), alternating the two R times, and
 prints a markdown table of the medians: steps/s of both, their ratio,
 GFLOP/s of both (ModuleLab's FLOP count for both), peak RSS of both, and
 GFLOP/s as a share of the same run's SGEMM 1024 at the same thread count.
+Then the real workload: two epochs of the simple CNN on Fashion-MNIST in
+both frameworks (PyTorch through `modulelab-cli export train-script`), with
+seconds and test accuracy per thread count (--no-workload skips it).
 
 It is a benchmark, not a test: it exits 0 whatever the speeds are, and
 non-zero only when it could not measure (no CLI, or every run failed).
@@ -46,6 +49,13 @@ MODELS = {
 }
 SGEMM_GOAL = 0.60  # the ResNet-block model's share of SGEMM GFLOP/s the issue asks for
 
+# The real workload: two epochs of the simple CNN on Fashion-MNIST (its 10,000
+# test images as the validation set), Adam 1e-3, batch 64, seed 0, per-module
+# gradient norms every 10 steps. ModuleLab runs `modulelab-cli train`; PyTorch
+# runs the script `modulelab-cli export train-script` writes for the same
+# model file, with the same samples, objectives, optimizer, batch and seed.
+WORKLOAD = {"label": "simple CNN on Fashion-MNIST, 2 epochs", "file": "resources/bench/simple_cnn_fmnist.json"}
+
 
 # A cache-line round trip between the two CPUs above this means the host put
 # them far apart (measured on this project's VM: ~55-70 ns close, 330-360 far).
@@ -72,6 +82,8 @@ def parse_args(argv):
                    "(hand-written; by default it calls forward(x, task_index) once per head, as the model is written)")
     p.add_argument("--json-out", help="also write every measurement and the medians to this file")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds before one measurement is abandoned")
+    p.add_argument("--no-workload", action="store_true", help="skip the Fashion-MNIST training comparison")
+    p.add_argument("--workload-only", action="store_true", help="only the Fashion-MNIST training comparison")
     a = p.parse_args(argv)
     a.repeats = a.repeats or (1 if a.quick else 3)
     a.seconds = a.seconds or (1.0 if a.quick else 3.0)
@@ -125,6 +137,80 @@ def torch_env():
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         env.pop(k, None)
     return env
+
+
+def epoch_lines(path):
+    with open(path) as f:
+        return [r for r in map(json.loads, f) if r.get("type") == "epoch"]
+
+
+def workload_run(cmd, log_path, timeout, env=None):
+    """One training run: (wall seconds, seconds inside the epochs, test accuracy per epoch) or an error."""
+    started = time.time()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after %.0f s" % timeout
+    wall = time.time() - started
+    if proc.returncode != 0:
+        return None, "exit %d: %s" % (proc.returncode, " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:]))
+    epochs = epoch_lines(log_path)
+    return {"wall_s": wall, "epoch_s": sum(e["seconds"] for e in epochs),
+            "accuracy": [e["validation_accuracy"][0] for e in epochs],
+            "samples": epochs[-1]["validation_samples"] if epochs else 0}, None
+
+
+def workload(a, cli, torch_ok, notes):
+    """Both frameworks train the same model on the same data, alternating who goes first."""
+    import tempfile
+    model = os.path.join(ROOT, WORKLOAD["file"])
+    out = tempfile.mkdtemp(prefix="modulelab-workload-")
+    script = os.path.join(out, "train.py")
+    if torch_ok:
+        done = subprocess.run([cli, "export", "train-script", model, "-o", script], capture_output=True, text=True)
+        if done.returncode != 0:
+            notes.append("workload: export train-script failed: " + done.stderr.strip())
+            torch_ok = False
+    rows = []
+    for t in a.thread_list:
+        runs = {"ml": [], "pt": []}
+        for rep in range(a.repeats):
+            for who in (("ml", "pt") if rep % 2 == 0 else ("pt", "ml")):
+                if who == "pt" and not torch_ok:
+                    continue
+                log_path = os.path.join(out, "%s-%d-%d.jsonl" % (who, t, rep))
+                log("[workload, %d thread(s), %s]" % (t, "ModuleLab" if who == "ml" else "PyTorch"))
+                cmd = ([cli, "train", model, "--threads", str(t), "--log", log_path, "--quiet"] if who == "ml" else
+                       [a.python, script, "--threads", str(t), "--log", log_path])
+                r, err = workload_run(cmd, log_path, a.timeout, None if who == "ml" else torch_env())
+                if r is None:
+                    notes.append("workload, %d thread(s): %s failed: %s" % (t, who, err))
+                    continue
+                log("  %.1f s in epochs (%.1f s wall), test accuracy %s" %
+                    (r["epoch_s"], r["wall_s"], ", ".join("%.2f%%" % (100 * x) for x in r["accuracy"])))
+                runs[who].append(r)
+        rows.append({"threads": t, "modulelab": runs["ml"], "pytorch": runs["pt"]})
+    return rows
+
+
+def workload_table(rows):
+    def med(runs, key):
+        return statistics.median(r[key] for r in runs) if runs else float("nan")
+
+    def acc(runs):
+        if not runs:
+            return "-"
+        last = statistics.median(r["accuracy"][-1] for r in runs)
+        return "%.2f%%" % (100 * last)
+    lines = ["| %s | threads | ModuleLab s | PyTorch s | PT / ML time | ModuleLab test acc | PyTorch test acc |"
+             % WORKLOAD["label"], "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        ml, pt = med(r["modulelab"], "epoch_s"), med(r["pytorch"], "epoch_s")
+        ratio = pt / ml if ml == ml and pt == pt and ml > 0 else float("nan")
+        lines.append("| | %d | %.1f (%.1f wall) | %.1f (%.1f wall) | %s | %s | %s |" % (
+            r["threads"], ml, med(r["modulelab"], "wall_s"), pt, med(r["pytorch"], "wall_s"),
+            "%.2fx" % ratio if ratio == ratio else "-", acc(r["modulelab"]), acc(r["pytorch"])))
+    return "\n".join(lines)
 
 
 class Bench:
@@ -464,14 +550,17 @@ def main(argv=None):
         raw.append({"model": key, "threads": t, "modulelab": ml_runs, "pytorch": pt_runs})
 
     interrupted = False
+    workload_rows = []
     try:
-        for t in a.thread_list:
+        for t in ([] if a.workload_only else a.thread_list):
             for key in run_order:
                 try:
                     measure(key, t)
                 except Exception as e:  # keep going: one broken row must not cost the table
                     notes.append("%s, %d thread(s): the runner failed: %r" % (key, t, e))
                     log("  failed: %r" % e)
+        if not a.no_workload:
+            workload_rows = workload(a, cli, torch_ok, notes)
     except KeyboardInterrupt:
         interrupted = True
         notes.append("Interrupted: the table has the rows measured so far.")
@@ -484,7 +573,8 @@ def main(argv=None):
                      "processes took CPU time from both frameworks, the 2-thread runs most. Treat these numbers "
                      "as preliminary; compare ratios, not absolute speeds." % (load_before[0], cpus))
     notes.extend(checks)
-    if not any(r.get("modulelab") for r in results):
+    measured = any(r.get("modulelab") for r in results) or any(w["modulelab"] for w in workload_rows)
+    if not measured:
         notes.append("No ModuleLab measurement succeeded.")
 
     header = ("ModuleLab vs PyTorch, %s. %s (%s), %d logical CPUs. ModuleLab %s; PyTorch %s. "
@@ -507,6 +597,14 @@ def main(argv=None):
           "PyTorch's including the interpreter and torch itself.")
     print()
     print(detail_table(results))
+    if workload_rows:
+        print()
+        print(workload_table(workload_rows))
+        print()
+        print("Seconds are the sum of both epochs' own times (training, then every test image once), the median of "
+              "the repeats; wall adds start-up and loading the data. Test accuracy after epoch 2 on the %d test "
+              "images. PyTorch runs the script `modulelab-cli export train-script` writes for the same model file." %
+              next((r["samples"] for row in workload_rows for r in row["modulelab"] + row["pytorch"]), 0))
     if notes:
         print()
         for n in notes:
@@ -519,13 +617,14 @@ def main(argv=None):
                "threads": a.thread_list, "models": a.model_list,
                "torch": {k: v for k, v in probe.items() if k != "config"} if probe else None,
                "torch_config": probe.get("config") if probe else None,
-               "results": results, "runs": raw, "notes": notes, "table": table(results, torch_ok)}
+               "results": results, "runs": raw, "workload": workload_rows, "notes": notes,
+               "table": table(results, torch_ok)}
         with open(a.json_out, "w") as f:
             json.dump(doc, f, indent=1)
         log("wrote %s" % a.json_out)
     if interrupted:
         return 130
-    return 0 if any(r.get("modulelab") for r in results) else 1
+    return 0 if measured else 1
 
 
 if __name__ == "__main__":
