@@ -175,7 +175,17 @@ bool Editor::edit(const QString& text, const std::function<void(ModelDocument&)>
         Q_EMIT message(tr("%1 refused: %2").arg(text, qs(e.what())));
         return false;
     }
+    std::map<QString, QSizeF> sizes;
+    for (const auto& [k, item] : m_scene->nodeItems()) sizes[k] = item->look().size;
     m_undo->push(new DocumentCommand(m_model, text, m_model->document(), std::move(after)));
+    // A node the edit made bigger (an item dropped in, a params line, a longer name)
+    // pushes what it now covers down.
+    QStringList grown;
+    for (const auto& [k, item] : m_scene->nodeItems())
+        if (auto it = sizes.find(k); it != sizes.end() && (item->look().size.height() > it->second.height() ||
+                                                           item->look().size.width() > it->second.width()))
+            grown << k;
+    for (const QString& k : grown) makeRoomAround(k);
     return true;
 }
 
@@ -401,7 +411,6 @@ bool Editor::addIntoContainer(const QString& entry, const QString& containerNode
     const bool ok = edit(tr("Add %1 to %2").arg(entry.section(QLatin1Char(':'), 1), containerNode), [&](ModelDocument& doc) {
         edits::appendItem(doc, def, ss(containerNode), itemSpecFor(doc, entry));
     });
-    if (ok) makeRoomAround(containerNode);
     return ok;
 }
 
@@ -423,7 +432,6 @@ bool Editor::replaceContainerItem(const QString& nodeId, int item, const QString
                          [&](ModelDocument& doc) {
                              edits::replaceItem(doc, ss(def), ss(child), item, itemSpecFor(doc, entry));
                          });
-    if (ok) makeRoomAround(nodeId); // a wider or taller item
     if (ok && row == item) m_scene->selectItem(nodeId, item);
     return ok;
 }

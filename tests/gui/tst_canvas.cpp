@@ -678,6 +678,31 @@ private Q_SLOTS:
         QCOMPARE(item(w, last)->pos(), at);
     }
 
+    // A container that grows as items drop in pushes the node below it down (one step with the drop).
+    void growingContainerPushesNodesDown() {
+        MainWindow w;
+        showWindow(w);
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        drop(v, "container:ModuleList", viewPoint(v, centerOf(w, "input:x") + QPointF(0, 120)));
+        QVERIFY(item(w, "list1"));
+        const QRectF list(item(w, "list1")->pos(), item(w, "list1")->look().size);
+        drop(v, "layer:Linear", viewPoint(v, list.bottomLeft() + QPointF(0, 30)));
+        QVERIFY(item(w, "linear1"));
+        const QPointF before = item(w, "linear1")->pos();
+        for (int i = 0; i < 3; ++i) drop(v, "layer:Linear", viewPoint(v, centerOf(w, "list1")));
+        QCOMPARE(def(e).findChild("list1")->spec.items.size(), size_t(3));
+        const QRectF grown(item(w, "list1")->pos(), item(w, "list1")->look().size);
+        const QRectF below(item(w, "linear1")->pos(), item(w, "linear1")->look().size);
+        QVERIFY2(!grown.intersects(below), "the grown list covers linear1");
+        QVERIFY(below.top() > before.y());
+        e->undoStack()->undo(); // the last item and the push, together
+        QCOMPARE(def(e).findChild("list1")->spec.items.size(), size_t(2));
+        QVERIFY(!QRectF(item(w, "list1")->pos(), item(w, "list1")->look().size)
+                     .intersects(QRectF(item(w, "linear1")->pos(), item(w, "linear1")->look().size)));
+    }
+
     // The minimap never covers a node: it moves to a free corner, or hides; View > Minimap toggles it.
     void minimapStaysOffNodes() {
         MainWindow w;
