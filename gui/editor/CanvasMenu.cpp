@@ -23,7 +23,8 @@ bool addPortActions(QMenu* menu, EditorView* view, Editor* editor, const QString
     GraphModel* model = editor->model();
     const QString def = editor->definitionName();
     const PortRef ref{key, port.index};
-    const QString name = port.output ? model->outputPortName(def, key, port.index) : model->inputPortName(def, key, port.index);
+    const QString name = port.output ? model->outputPortName(def, key, port.index)
+                                     : model->inputPortName(def, key, port.index);
     menu->setObjectName(QStringLiteral("portMenu"));
     menu->addSection(QObject::tr("Port %1 of %2").arg(name, editor->itemName(key)));
     bool any = false;
@@ -33,7 +34,8 @@ bool addPortActions(QMenu* menu, EditorView* view, Editor* editor, const QString
     }
     if (!port.output) {
         if (editor->scene()->wireInto(ref)) {
-            menu->addAction(QObject::tr("Disconnect"), editor, [editor, ref] { editor->disconnectPort(ref); });
+            menu->addAction(QObject::tr("Disconnect"), editor,
+                            [editor, ref] { editor->disconnectPort(ref); });
             any = true;
         }
         if (model->isIndexPort(def, key, port.index))
@@ -42,7 +44,9 @@ bool addPortActions(QMenu* menu, EditorView* view, Editor* editor, const QString
                     if (in.dtype == DType::Int64) {
                         const QString from = QStringLiteral("input:") + qs(in.name);
                         menu->addAction(QObject::tr("Index by %1").arg(qs(in.name)), editor,
-                                        [editor, from, ref] { editor->connectPorts({from, 0}, ref); });
+                                        [editor, from, ref] {
+                                            editor->connectPorts({from, 0}, ref);
+                                        });
                         any = true;
                     }
     } else {
@@ -50,7 +54,8 @@ bool addPortActions(QMenu* menu, EditorView* view, Editor* editor, const QString
         for (const Wire& w : model->wires(def))
             if (w.from == ref) fed.push_back(w.to);
         if (!fed.empty()) {
-            menu->addAction(fed.size() == 1 ? QObject::tr("Disconnect") : QObject::tr("Disconnect %1 Wires").arg(fed.size()),
+            menu->addAction(fed.size() == 1 ? QObject::tr("Disconnect")
+                                            : QObject::tr("Disconnect %1 Wires").arg(fed.size()),
                             editor, [editor, fed] { editor->cutWires(fed); });
             any = true;
         }
@@ -68,7 +73,8 @@ void addItemActions(QMenu* menu, EditorView* view, Editor* editor, const QString
     const ModuleSpec& item = spec->items[static_cast<size_t>(row)];
     const int size = static_cast<int>(spec->items.size());
     bool aliases = false; // same_as items name others by position: no reordering
-    for (const ModuleSpec& s : spec->items) aliases |= !s.sameAs.empty();
+    for (const ModuleSpec& s : spec->items)
+        aliases |= !s.sameAs.empty();
     menu->setObjectName(QStringLiteral("itemMenu"));
     menu->addSection(QStringLiteral("%1.%2: %3").arg(child).arg(row).arg(qs(item.type)));
     // Items are named by place (child.0, child.1); the container's name is the part that can change.
@@ -87,11 +93,14 @@ void addItemActions(QMenu* menu, EditorView* view, Editor* editor, const QString
         }
     }
     if (!aliases && row > 0)
-        menu->addAction(QObject::tr("Move Up"), editor, [editor, key, row] { editor->moveContainerItem(key, row, row - 1); });
+        menu->addAction(QObject::tr("Move Up"), editor,
+                        [editor, key, row] { editor->moveContainerItem(key, row, row - 1); });
     if (!aliases && row + 1 < size)
-        menu->addAction(QObject::tr("Move Down"), editor, [editor, key, row] { editor->moveContainerItem(key, row, row + 1); });
+        menu->addAction(QObject::tr("Move Down"), editor,
+                        [editor, key, row] { editor->moveContainerItem(key, row, row + 1); });
     if (!aliases && size > 1)
-        menu->addAction(QObject::tr("Remove Item"), editor, [editor, key, row] { editor->removeContainerItem(key, row); });
+        menu->addAction(QObject::tr("Remove Item"), editor,
+                        [editor, key, row] { editor->removeContainerItem(key, row); });
 }
 
 void addNodeActions(QMenu* menu, EditorView* view, Editor* editor, const QString& key) {
@@ -119,14 +128,17 @@ void addNodeActions(QMenu* menu, EditorView* view, Editor* editor, const QString
     if (sel.size() == 1) {
         menu->addSection(editor->itemName(key));
         menu->addAction(QObject::tr("Rename…"), view, [view, key] { view->startTitleEdit(key); });
-        if (kind == LookKind::Block) menu->addAction(QObject::tr("Open Block"), editor, [editor, key] { editor->enterNode(key); });
+        if (kind == LookKind::Block)
+            menu->addAction(QObject::tr("Open Block"), editor, [editor, key] { editor->enterNode(key); });
     } else {
         menu->addSection(QObject::tr("%1 selected").arg(sel.size()));
     }
     if (!nodes.isEmpty()) {
-        menu->addAction(QObject::tr("Duplicate\tCtrl+D"), editor, [editor, nodes] { editor->duplicate(nodes); });
+        menu->addAction(QObject::tr("Duplicate\tCtrl+D"), editor,
+                        [editor, nodes] { editor->duplicate(nodes); });
         if (sel.size() == 1 && !model->calledChildName(def, key).isEmpty())
-            menu->addAction(QObject::tr("Call Again (share its parameters)"), editor, [editor, key] { editor->callAgain(key); });
+            menu->addAction(QObject::tr("Call Again (share its parameters)"), editor,
+                            [editor, key] { editor->callAgain(key); });
     }
     if (onlyNodes) {
         menu->addSeparator();
@@ -139,21 +151,27 @@ void addNodeActions(QMenu* menu, EditorView* view, Editor* editor, const QString
         menu->addAction(QObject::tr("Group into Block\tCtrl+G"), editor,
                         [editor, nodes] { editor->group(QStringLiteral("block"), nodes); });
     }
-    if (sel.size() == 1 && (kind == LookKind::Sequential || kind == LookKind::ModuleList || kind == LookKind::Block))
-        menu->addAction(QObject::tr("Ungroup\tCtrl+Shift+G"), editor, [editor, key] { editor->ungroup(key); });
+    if (sel.size() == 1 &&
+        (kind == LookKind::Sequential || kind == LookKind::ModuleList || kind == LookKind::Block))
+        menu->addAction(QObject::tr("Ungroup\tCtrl+Shift+G"), editor,
+                        [editor, key] { editor->ungroup(key); });
     menu->addSeparator();
-    menu->addAction(isPortKey(key) && sel.size() == 1 ? QObject::tr("Remove Port\tDel") : QObject::tr("Delete\tDel"), editor,
-                    [editor, sel] { editor->deleteItems(sel); });
+    menu->addAction(isPortKey(key) && sel.size() == 1 ? QObject::tr("Remove Port\tDel")
+                                                      : QObject::tr("Delete\tDel"),
+                    editor, [editor, sel] { editor->deleteItems(sel); });
     if (onlyNodes && throughs)
         menu->addAction(QObject::tr("Delete and Reconnect\tCtrl+Del"), editor,
                         [editor, nodes] { editor->deleteAndReconnect(nodes); });
 }
 
-void addWireActions(QMenu* menu, EditorView* view, Editor* editor, const Wire& wire, PortKind kind, QPoint viewPos) {
+void addWireActions(QMenu* menu, EditorView* view, Editor* editor, const Wire& wire, PortKind kind,
+                    QPoint viewPos) {
     menu->setObjectName(QStringLiteral("wireMenu"));
-    menu->addSection(QObject::tr("Wire %1 → %2").arg(editor->model()->refOfOutput(editor->definitionName(), wire.from),
-                                                    editor->itemName(wire.to.key)));
-    menu->addAction(QObject::tr("Delete Wire"), editor, [editor, to = wire.to] { editor->disconnectPort(to); });
+    menu->addSection(QObject::tr("Wire %1 → %2")
+                         .arg(editor->model()->refOfOutput(editor->definitionName(), wire.from),
+                              editor->itemName(wire.to.key)));
+    menu->addAction(QObject::tr("Delete Wire"), editor,
+                    [editor, to = wire.to] { editor->disconnectPort(to); });
     if (kind == PortKind::Tensor) // an int64 index goes straight to its ModuleList call
         menu->addAction(QObject::tr("Insert Node on Wire…"), view,
                         [view, wire, viewPos] { view->showInsertPopup(viewPos, wire); });
@@ -162,16 +180,19 @@ void addWireActions(QMenu* menu, EditorView* view, Editor* editor, const Wire& w
 void addCanvasActions(QMenu* menu, EditorView* view, Editor* editor, QPoint viewPos) {
     menu->setObjectName(QStringLiteral("canvasMenu"));
     const QPointF at = view->snapped(view->mapToScene(viewPos));
-    menu->addAction(QObject::tr("Add Node Here…\tTab"), view, [view, viewPos] { view->showSearchPopup(viewPos); });
+    menu->addAction(QObject::tr("Add Node Here…\tTab"), view,
+                    [view, viewPos] { view->showSearchPopup(viewPos); });
     const QString clip = QApplication::clipboard()->text();
     if (!clip.trimmed().isEmpty())
-        menu->addAction(QObject::tr("Paste Here\tCtrl+V"), editor, [editor, clip, at] { editor->paste(clip, at); });
+        menu->addAction(QObject::tr("Paste Here\tCtrl+V"), editor,
+                        [editor, clip, at] { editor->paste(clip, at); });
     menu->addSeparator();
     menu->addAction(QObject::tr("Frame All\tHome"), view, &EditorView::frameAll);
     if (!editor->scene()->nodeItems().empty())
         menu->addAction(QObject::tr("Tidy Layout\tCtrl+L"), editor, &Editor::tidyLayout);
     if (editor->levels().size() > 1)
-        menu->addAction(QObject::tr("Back Out of %1\tCtrl+Tab").arg(editor->definitionName()), editor, &Editor::goUp);
+        menu->addAction(QObject::tr("Back Out of %1\tCtrl+Tab").arg(editor->definitionName()), editor,
+                        &Editor::goUp);
 }
 
 } // namespace

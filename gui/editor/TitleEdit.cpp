@@ -24,7 +24,8 @@ void TitleEdit::keyPressEvent(QKeyEvent* event) {
     const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
     if (enter || event->key() == Qt::Key_Escape) {
         finish(enter);
-        if (parentWidget()) parentWidget()->setFocus(Qt::OtherFocusReason); // the keys act on the canvas again
+        if (parentWidget())
+            parentWidget()->setFocus(Qt::OtherFocusReason); // the keys act on the canvas again
         return;
     }
     QLineEdit::keyPressEvent(event);

@@ -9,15 +9,15 @@
 namespace ml::gui {
 
 class TitleEdit : public QLineEdit {
-public:
+  public:
     TitleEdit(const QString& text, std::function<void(const QString&)> commit, QWidget* parent);
     void finish(bool commit); // idempotent; the widget deletes itself
 
-protected:
+  protected:
     void keyPressEvent(QKeyEvent* event) override;
     void focusOutEvent(QFocusEvent* event) override;
 
-private:
+  private:
     std::function<void(const QString&)> m_commit;
     bool m_done = false;
 };

@@ -39,10 +39,10 @@ using namespace ml;
 using namespace ml::gui;
 
 // A gesture helper's failed check ends the test (not only the helper).
-#define STEP(call)                                                                                                     \
-    do {                                                                                                               \
-        call;                                                                                                          \
-        if (QTest::currentTestFailed()) return;                                                                        \
+#define STEP(call)                                                                                           \
+    do {                                                                                                     \
+        call;                                                                                                \
+        if (QTest::currentTestFailed()) return;                                                              \
     } while (0)
 
 namespace {
@@ -81,16 +81,23 @@ void drop(EditorView* v, const QString& entry, QPoint at) {
     settle();
 }
 
-QPoint viewPoint(EditorView* v, QPointF scene) { return v->mapFromScene(scene); }
-NodeItem* item(MainWindow& w, const QString& key) { return w.editor()->scene()->nodeItem(key); }
-QPointF centerOf(MainWindow& w, const QString& key) { return item(w, key)->sceneBoundingRect().center(); }
+QPoint viewPoint(EditorView* v, QPointF scene) {
+    return v->mapFromScene(scene);
+}
+NodeItem* item(MainWindow& w, const QString& key) {
+    return w.editor()->scene()->nodeItem(key);
+}
+QPointF centerOf(MainWindow& w, const QString& key) {
+    return item(w, key)->sceneBoundingRect().center();
+}
 
 // The middle of container row `row` of `key` (as NodeItem::rowAt reads it).
 QPoint rowPoint(MainWindow& w, const QString& key, int row) {
     NodeItem* n = item(w, key);
     const QRectF r(n->pos(), n->look().size);
     for (double y = r.top(); y < r.bottom(); y += 2)
-        if (n->rowAt(QPointF(r.center().x(), y)) == row) return viewPoint(w.view(), QPointF(r.center().x(), y + 8));
+        if (n->rowAt(QPointF(r.center().x(), y)) == row)
+            return viewPoint(w.view(), QPointF(r.center().x(), y + 8));
     qFatal("no row %d", row);
     return {};
 }
@@ -102,9 +109,13 @@ QPoint emptySpot(EditorView* v) {
     for (int y = 40; y < r.bottom() - 130; y += 20)
         for (int x = 40; x < r.right() - 260; x += 20) {
             const QPointF sp = v->mapToScene(QPoint(x, y));
-            if (!v->scene()->items(QRectF(sp - QPointF(20, 20), QSizeF(40, 40)), Qt::IntersectsItemShape).isEmpty()) continue;
+            if (!v->scene()
+                     ->items(QRectF(sp - QPointF(20, 20), QSizeF(40, 40)), Qt::IntersectsItemShape)
+                     .isEmpty())
+                continue;
             bool nodes = false;
-            for (QGraphicsItem* i : v->scene()->items(v->mapToScene(QRect(x - 20, y - 20, 260, 140)).boundingRect()))
+            for (QGraphicsItem* i :
+                 v->scene()->items(v->mapToScene(QRect(x - 20, y - 20, 260, 140)).boundingRect()))
                 nodes |= qgraphicsitem_cast<NodeItem*>(i) != nullptr;
             if (!nodes) return {x, y};
         }
@@ -129,12 +140,15 @@ QPoint rowStart(QTreeWidget* tree, QTreeWidgetItem* row) {
     return QPoint(std::max(r.left(), 0) + 24, r.center().y());
 }
 
-QString plain(const QAction* a) { return a->text().section(QLatin1Char('\t'), 0, 0).remove(QLatin1Char('&')); }
+QString plain(const QAction* a) {
+    return a->text().section(QLatin1Char('\t'), 0, 0).remove(QLatin1Char('&'));
+}
 
 QStringList actionTexts(const QMenu* m) {
     QStringList out;
     for (const QAction* a : m->actions())
-        if (!a->isSeparator() && !a->text().isEmpty() && !(a->isEnabled() == false && a->menu() == nullptr && false))
+        if (!a->isSeparator() && !a->text().isEmpty() &&
+            !(a->isEnabled() == false && a->menu() == nullptr && false))
             out << plain(a);
     return out;
 }
@@ -151,7 +165,8 @@ QMenu* rightClick(EditorView* v, QPoint at) {
     if (auto* m = qobject_cast<QMenu*>(QApplication::activePopupWidget())) return m;
     for (QMenu* m : v->findChildren<QMenu*>())
         if (m->isVisible()) return m;
-    qWarning("no menu: popup %p, menus %d", (void*)QApplication::activePopupWidget(), int(v->findChildren<QMenu*>().size()));
+    qWarning("no menu: popup %p, menus %d", (void*)QApplication::activePopupWidget(),
+             int(v->findChildren<QMenu*>().size()));
     return nullptr;
 }
 
@@ -181,12 +196,14 @@ QMenu* submenu(QMenu* m, const QString& text) {
     QTest::mouseMove(m, at);
     QTest::mousePress(m, Qt::LeftButton, {}, at);
     QTest::mouseRelease(m, Qt::LeftButton, {}, at);
-    for (int i = 0; i < 40 && !a->menu()->isVisible(); ++i) QTest::qWait(50);
+    for (int i = 0; i < 40 && !a->menu()->isVisible(); ++i)
+        QTest::qWait(50);
     return a->menu()->isVisible() ? a->menu() : nullptr;
 }
 
 void closeMenus() {
-    while (QWidget* p = QApplication::activePopupWidget()) p->close();
+    while (QWidget* p = QApplication::activePopupWidget())
+        p->close();
     settle();
 }
 
@@ -196,11 +213,14 @@ SearchPopup* openPopup(EditorView* v) {
     return nullptr;
 }
 
-Inspector* inspector(MainWindow& w) { return w.inspector(); }
+Inspector* inspector(MainWindow& w) {
+    return w.inspector();
+}
 
 QStringList inspectorTexts(MainWindow& w) {
     QStringList out;
-    for (QLabel* l : inspector(w)->findChildren<QLabel*>()) out << l->text();
+    for (QLabel* l : inspector(w)->findChildren<QLabel*>())
+        out << l->text();
     return out;
 }
 
@@ -209,8 +229,8 @@ void doubleClick(QWidget* vp, QPoint at) {
     for (QEvent::Type t : {QEvent::MouseButtonPress, QEvent::MouseButtonRelease, QEvent::MouseButtonDblClick,
                            QEvent::MouseButtonRelease}) {
         const bool down = t != QEvent::MouseButtonRelease;
-        QMouseEvent ev(t, QPointF(at), vp->mapToGlobal(QPointF(at)), Qt::LeftButton, down ? Qt::LeftButton : Qt::NoButton,
-                       Qt::NoModifier);
+        QMouseEvent ev(t, QPointF(at), vp->mapToGlobal(QPointF(at)), Qt::LeftButton,
+                       down ? Qt::LeftButton : Qt::NoButton, Qt::NoModifier);
         QApplication::sendEvent(vp, &ev);
     }
     settle();
@@ -228,7 +248,8 @@ void dropListOfThree(MainWindow& w) {
     const QPointF x0 = centerOf(w, "input:x");
     drop(v, "container:ModuleList", viewPoint(v, x0 + QPointF(300, 200)));
     QVERIFY(item(w, "list1"));
-    for (int i = 0; i < 3; ++i) drop(v, "layer:Linear", viewPoint(v, centerOf(w, "list1")));
+    for (int i = 0; i < 3; ++i)
+        drop(v, "layer:Linear", viewPoint(v, centerOf(w, "list1")));
     QCOMPARE(def(w.editor()).findChild("list1")->spec.items.size(), size_t(3));
 }
 } // namespace
@@ -236,7 +257,7 @@ void dropListOfThree(MainWindow& w) {
 class TestCanvas : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QCoreApplication::setOrganizationName(QStringLiteral("ModuleLabTest"));
@@ -255,7 +276,8 @@ private Q_SLOTS:
         QCOMPARE(e->scene()->selectedKeys(), QStringList{"list1"});
         QCOMPARE(e->scene()->selectedRow(), 1);
         QCOMPARE(item(w, "list1")->selectedRow(), 1);
-        QVERIFY2(inspectorTexts(w).join("|").contains("Item list1.1: Linear"), qPrintable(inspectorTexts(w).join("|")));
+        QVERIFY2(inspectorTexts(w).join("|").contains("Item list1.1: Linear"),
+                 qPrintable(inspectorTexts(w).join("|")));
         QVERIFY(inspector(w)->findChild<QLineEdit*>("item1_arg_out_features"));
         QVERIFY(!inspector(w)->findChild<QLineEdit*>("item0_arg_out_features")); // that item alone
         QTreeWidget* tree = w.moduleTree()->tree();
@@ -272,7 +294,8 @@ private Q_SLOTS:
         QCOMPARE(e->scene()->selectedRow(), 2);
         QVERIFY(inspector(w)->findChild<QLineEdit*>("item2_arg_out_features"));
         // The container's row in the tree selects the node itself.
-        QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, rowStart(tree, w.moduleTree()->itemForPath("list1")));
+        QTest::mouseClick(tree->viewport(), Qt::LeftButton, {},
+                          rowStart(tree, w.moduleTree()->itemForPath("list1")));
         settle();
         QCOMPARE(e->scene()->selectedRow(), -1);
         QCOMPARE(e->scene()->selectedKeys(), QStringList{"list1"});
@@ -326,11 +349,13 @@ private Q_SLOTS:
         QCOMPARE(e->scene()->selectedRow(), 2); // still that item
         QVERIFY(inspectorTexts(w).join("|").contains("Item list1.2: Tanh"));
 
-        // Right-click on item 0: its menu; Replace With > Conv2d. A Linear's out_features is no Conv2d argument.
+        // Right-click on item 0: its menu; Replace With > Conv2d. A Linear's out_features is no Conv2d
+        // argument.
         QMenu* menu = rightClick(w.view(), rowPoint(w, "list1", 0));
         QVERIFY(menu);
         QCOMPARE(menu->objectName(), QString("itemMenu"));
-        QCOMPARE(actionTexts(menu), (QStringList{"Rename list1…", "Replace With", "Move Down", "Remove Item"}));
+        QCOMPARE(actionTexts(menu),
+                 (QStringList{"Rename list1…", "Replace With", "Move Down", "Remove Item"}));
         QMenu* with = submenu(menu, "Replace With");
         QVERIFY(with);
         STEP(choose(with, "Dropout"));
@@ -392,15 +417,16 @@ private Q_SLOTS:
         QTest::keyClick(popup->findChild<QLineEdit*>(), Qt::Key_Return);
         settle();
         QVERIFY(item(w, "linear1"));
-        QVERIFY2(viewRect(w, "linear1").contains(spot) || QLineF(viewRect(w, "linear1").topLeft(), spot).length() < 60,
+        QVERIFY2(viewRect(w, "linear1").contains(spot) ||
+                     QLineF(viewRect(w, "linear1").topLeft(), spot).length() < 60,
                  "added where the menu was opened");
 
         // Node: rename, duplicate, call again, group (one call), delete (and reconnect).
         QMenu* node = rightClick(v, viewRect(w, "linear1").center());
         QCOMPARE(node->objectName(), QString("nodeMenu"));
         QCOMPARE(actionTexts(node), (QStringList{"Rename…", "Duplicate", "Call Again (share its parameters)",
-                                                 "Group into Sequential", "Group into ModuleList", "Group into Block",
-                                                 "Delete", "Delete and Reconnect"}));
+                                                 "Group into Sequential", "Group into ModuleList",
+                                                 "Group into Block", "Delete", "Delete and Reconnect"}));
         STEP(choose(node, "Duplicate"));
         QVERIFY(item(w, "linear2"));
         QVERIFY(!viewRect(w, "linear2").intersects(viewRect(w, "linear1")));
@@ -422,7 +448,8 @@ private Q_SLOTS:
         popup = openPopup(v);
         QVERIFY(popup);
         QStringList offered;
-        for (int i = 0; i < popup->list()->count(); ++i) offered << popup->list()->item(i)->data(Qt::UserRole).toString();
+        for (int i = 0; i < popup->list()->count(); ++i)
+            offered << popup->list()->item(i)->data(Qt::UserRole).toString();
         QVERIFY(offered.contains("layer:ReLU"));
         QVERIFY(!offered.contains("op:add")); // two inputs: not a wire's node
         QTest::keyClicks(popup->findChild<QLineEdit*>(), "ReLU");
@@ -444,7 +471,8 @@ private Q_SLOTS:
         STEP(choose(pm, "Disconnect"));
         QCOMPARE(def(e).findNode(inserted.toStdString())->inputs[0], std::string());
         // An unwired layer port has nothing of its own: the node's menu.
-        QCOMPARE(rightClick(v, viewPoint(v, item(w, inserted)->inPortScenePos(0)))->objectName(), QString("nodeMenu"));
+        QCOMPARE(rightClick(v, viewPoint(v, item(w, inserted)->inPortScenePos(0)))->objectName(),
+                 QString("nodeMenu"));
         closeMenus();
         QMenu* xm = rightClick(v, viewPoint(v, item(w, "input:x")->outPortScenePos(0)));
         QCOMPARE(actionTexts(xm), (QStringList{"Rename Port…", "Disconnect"})); // x still feeds y
@@ -460,7 +488,8 @@ private Q_SLOTS:
         // With something on the clipboard the canvas menu pastes at the click point.
         QApplication::clipboard()->setText(e->copy({"linear2"}));
         QMenu* again = rightClick(v, emptySpot(v));
-        QCOMPARE(actionTexts(again), (QStringList{"Add Node Here…", "Paste Here", "Frame All", "Tidy Layout"}));
+        QCOMPARE(actionTexts(again),
+                 (QStringList{"Add Node Here…", "Paste Here", "Frame All", "Tidy Layout"}));
         const size_t before = def(e).nodes.size();
         STEP(choose(again, "Paste Here"));
         QCOMPARE(def(e).nodes.size(), before + 1);
@@ -495,7 +524,9 @@ private Q_SLOTS:
         const QPointF x0 = centerOf(w, "input:x");
         drop(v, "layer:Linear", viewPoint(v, x0 + QPointF(300, 0)));
         drop(v, "op:relu", viewPoint(v, x0 + QPointF(300, 200)));
-        auto title = [&](const QString& key) { return viewPoint(v, item(w, key)->pos() + QPointF(30, kHeader / 2)); };
+        auto title = [&](const QString& key) {
+            return viewPoint(v, item(w, key)->pos() + QPointF(30, kHeader / 2));
+        };
         doubleClick(v->viewport(), title("linear1"));
         auto* edit = v->viewport()->findChild<QLineEdit*>("titleEditor");
         QVERIFY(edit);
@@ -550,7 +581,8 @@ private Q_SLOTS:
         QTimer poll;
         connect(&poll, &QTimer::timeout, [&] {
             for (QWidget* top : QApplication::topLevelWidgets())
-                if (auto* dialog = qobject_cast<QFileDialog*>(top); dialog && dialog->isVisible() && !answered) {
+                if (auto* dialog = qobject_cast<QFileDialog*>(top);
+                    dialog && dialog->isVisible() && !answered) {
                     auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
                     if (!name) continue;
                     answered = true;
@@ -584,7 +616,8 @@ private Q_SLOTS:
         // The drag starts with a press in the palette (which takes the keyboard) and ends on the canvas.
         QTreeWidget* palette = w.palette()->findChild<QTreeWidget*>();
         QVERIFY(palette);
-        QTreeWidgetItem* linear = palette->findItems("Linear", Qt::MatchExactly | Qt::MatchRecursive).value(0);
+        QTreeWidgetItem* linear =
+            palette->findItems("Linear", Qt::MatchExactly | Qt::MatchRecursive).value(0);
         QVERIFY(linear);
         QTest::mouseClick(palette->viewport(), Qt::LeftButton, {}, palette->visualItemRect(linear).center());
         settle();
@@ -649,7 +682,8 @@ private Q_SLOTS:
             QVERIFY2(v->viewport()->rect().contains(viewRect(w, k)), qPrintable(k));
             const QRectF mine(item(w, k)->pos(), item(w, k)->look().size);
             for (const auto& [other, n] : e->scene()->nodeItems())
-                QVERIFY2(other == k || !mine.intersects(QRectF(n->pos(), n->look().size)), qPrintable(k + " on " + other));
+                QVERIFY2(other == k || !mine.intersects(QRectF(n->pos(), n->look().size)),
+                         qPrintable(k + " on " + other));
         };
         int count = 2;
         const QPoint p = viewPoint(v, centerOf(w, "input:x") + QPointF(300, 0));
@@ -658,11 +692,13 @@ private Q_SLOTS:
             STEP(check(++count));
         }
         Q_UNUSED(p);
-        drop(v, "layer:Conv2d", QPoint(v->viewport()->width() - 5, v->viewport()->height() - 5)); // the corner
+        drop(v, "layer:Conv2d",
+             QPoint(v->viewport()->width() - 5, v->viewport()->height() - 5)); // the corner
         STEP(check(++count));
         QTreeWidget* palette = w.palette()->findChild<QTreeWidget*>();
         for (int i = 0; i < 3; ++i) { // double-clicks in the palette: the middle of the view
-            QTreeWidgetItem* relu = palette->findItems("ReLU", Qt::MatchExactly | Qt::MatchRecursive).value(0);
+            QTreeWidgetItem* relu =
+                palette->findItems("ReLU", Qt::MatchExactly | Qt::MatchRecursive).value(0);
             QVERIFY(relu);
             palette->scrollToItem(relu);
             doubleClick(palette->viewport(), palette->visualItemRect(relu).center());
@@ -691,7 +727,8 @@ private Q_SLOTS:
         drop(v, "layer:Linear", viewPoint(v, list.bottomLeft() + QPointF(0, 30)));
         QVERIFY(item(w, "linear1"));
         const QPointF before = item(w, "linear1")->pos();
-        for (int i = 0; i < 3; ++i) drop(v, "layer:Linear", viewPoint(v, centerOf(w, "list1")));
+        for (int i = 0; i < 3; ++i)
+            drop(v, "layer:Linear", viewPoint(v, centerOf(w, "list1")));
         QCOMPARE(def(e).findChild("list1")->spec.items.size(), size_t(3));
         const QRectF grown(item(w, "list1")->pos(), item(w, "list1")->look().size);
         const QRectF below(item(w, "linear1")->pos(), item(w, "linear1")->look().size);
@@ -720,7 +757,8 @@ private Q_SLOTS:
         };
         QVERIFY(v->minimap()->isVisible());
         QCOMPARE(covers(), QString());
-        const QPoint corner = v->minimap()->geometry().translated(-v->viewport()->geometry().topLeft()).center();
+        const QPoint corner =
+            v->minimap()->geometry().translated(-v->viewport()->geometry().topLeft()).center();
         // Drag a node to where the minimap is: the minimap steps aside.
         const QString key = w.editor()->scene()->nodeItems().begin()->first;
         const QPoint from = viewRect(w, key).topLeft() + QPoint(30, 6);
@@ -728,8 +766,8 @@ private Q_SLOTS:
         QTest::mousePress(vp, Qt::LeftButton, {}, from);
         for (int i = 1; i <= 6; ++i) {
             const QPoint p = from + (corner - from) * i / 6;
-            QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton, Qt::LeftButton,
-                             Qt::NoModifier);
+            QMouseEvent move(QEvent::MouseMove, QPointF(p), vp->mapToGlobal(QPointF(p)), Qt::NoButton,
+                             Qt::LeftButton, Qt::NoModifier);
             QApplication::sendEvent(vp, &move);
         }
         QTest::mouseRelease(vp, Qt::LeftButton, {}, corner);
@@ -767,7 +805,8 @@ private Q_SLOTS:
         f.setItalic(true);
         for (const auto& [k, n] : e->scene()->nodeItems()) {
             const NodeLook& l = n->look();
-            QVERIFY2(QFontMetricsF(f).horizontalAdvance(l.footer) + 20 <= l.size.width(), qPrintable(k + ": " + l.footer));
+            QVERIFY2(QFontMetricsF(f).horizontalAdvance(l.footer) + 20 <= l.size.width(),
+                     qPrintable(k + ": " + l.footer));
             QFont b;
             b.setPointSizeF(9.5);
             b.setBold(true);
@@ -777,12 +816,14 @@ private Q_SLOTS:
         QTreeWidget* tree = w.moduleTree()->tree();
         tree->expandAll();
         settle();
-        for (int c = 0; c < tree->columnCount(); ++c) tree->resizeColumnToContents(c);
+        for (int c = 0; c < tree->columnCount(); ++c)
+            tree->resizeColumnToContents(c);
         for (QTreeWidgetItemIterator it(tree); *it; ++it) {
             const QRect r = tree->visualItemRect(*it);
             const int need = tree->fontMetrics().horizontalAdvance((*it)->text(0));
             int indent = 0;
-            for (QTreeWidgetItem* p = (*it)->parent(); p; p = p->parent()) indent += tree->indentation();
+            for (QTreeWidgetItem* p = (*it)->parent(); p; p = p->parent())
+                indent += tree->indentation();
             QVERIFY2(tree->header()->sectionSize(0) >= need + indent, qPrintable((*it)->text(0)));
             Q_UNUSED(r);
         }
@@ -798,7 +839,8 @@ private Q_SLOTS:
             QFont lf;
             lf.setPointSizeF(7.5);
             for (const QString& line : wi->labelLines(QFontMetricsF(lf)))
-                QVERIFY2(QFontMetricsF(lf).horizontalAdvance(line) + 8 <= std::max(52.0, std::abs(b.x() - a.x()) - 8),
+                QVERIFY2(QFontMetricsF(lf).horizontalAdvance(line) + 8 <=
+                             std::max(52.0, std::abs(b.x() - a.x()) - 8),
                          qPrintable(line));
         }
         // The inspector's buttons show their whole text, with the ModuleList and with a node that has a fix.
@@ -806,7 +848,8 @@ private Q_SLOTS:
         settle();
         for (QPushButton* btn : inspector(w)->findChildren<QPushButton*>())
             if (btn->isVisible())
-                QVERIFY2(btn->width() >= btn->fontMetrics().horizontalAdvance(btn->text()) + 6, qPrintable(btn->text()));
+                QVERIFY2(btn->width() >= btn->fontMetrics().horizontalAdvance(btn->text()) + 6,
+                         qPrintable(btn->text()));
         QVERIFY(w.openFile(kExamples + "resnet_tutorial.json"));
         w.diagnostics()->activate(0);
         settle();
@@ -814,7 +857,8 @@ private Q_SLOTS:
         for (QPushButton* btn : inspector(w)->findChildren<QPushButton*>())
             if (btn->isVisible()) {
                 fixes += btn->text().startsWith("Apply fix");
-                QVERIFY2(btn->width() >= btn->fontMetrics().horizontalAdvance(btn->text()) + 6, qPrintable(btn->text()));
+                QVERIFY2(btn->width() >= btn->fontMetrics().horizontalAdvance(btn->text()) + 6,
+                         qPrintable(btn->text()));
             }
         QCOMPARE(fixes, 1);
     }
@@ -833,7 +877,8 @@ private Q_SLOTS:
         QCOMPARE(d.children.size(), size_t(3));
         for (const NamedSpec& c : d.children) {
             bool called = false;
-            for (const Node& n : d.nodes) called |= n.isCall() && n.call == c.name;
+            for (const Node& n : d.nodes)
+                called |= n.isCall() && n.call == c.name;
             QVERIFY2(called, qPrintable(QString::fromStdString(c.name) + " has no node"));
             QVERIFY(item(w, QString::fromStdString(c.name)) || called);
         }
@@ -847,7 +892,8 @@ private Q_SLOTS:
         showWindow(w);
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openFile(kExamples + "resnet_tutorial.json"));
-        QVERIFY2(w.statusBar()->currentMessage().contains("1 problem"), qPrintable(w.statusBar()->currentMessage()));
+        QVERIFY2(w.statusBar()->currentMessage().contains("1 problem"),
+                 qPrintable(w.statusBar()->currentMessage()));
         auto* list = w.diagnostics()->findChild<QListWidget*>();
         QVERIFY(list);
         QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(0)).center());
@@ -859,7 +905,8 @@ private Q_SLOTS:
         QTest::mouseClick(fix, Qt::LeftButton);
         settle();
         QVERIFY(w.editor()->model()->analysis().ok());
-        QVERIFY2(w.statusBar()->currentMessage().contains("no problems left"), qPrintable(w.statusBar()->currentMessage()));
+        QVERIFY2(w.statusBar()->currentMessage().contains("no problems left"),
+                 qPrintable(w.statusBar()->currentMessage()));
         QVERIFY(!w.statusBar()->currentMessage().contains("1 problem"));
     }
 
