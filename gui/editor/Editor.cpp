@@ -440,8 +440,11 @@ std::vector<PaletteEntry> Editor::entriesForWire(const Wire& wire) const {
     std::vector<PaletteEntry> out;
     if (m_model->outputPortKind(definitionName(), wire.from.key, wire.from.port) == PortKind::Index) return out;
     const ModelDocument& doc = m_model->document();
+    // What takes the wire's shape, as the add menu from an output offers.
+    const TensorType* type = m_model->outputType(m_levels.back().instancePath, definitionName(), wire.from);
     for (PaletteEntry& e : paletteEntries(doc))
-        if (edits::entryFits(doc, ss(e.id), false, true) && edits::entryFits(doc, ss(e.id), false, false)) {
+        if (edits::entryFits(doc, ss(e.id), false, true) && edits::entryFits(doc, ss(e.id), false, false) &&
+            (!type || edits::entryFitsShape(doc, ss(e.id), *type))) {
             // A wire fills one input: an op needing two (add, concat) would be left half wired.
             const OpType* op = e.id.startsWith(QLatin1String("op:")) ? findOpType(ss(e.id.mid(3))) : nullptr;
             if (!op || op->minInputs <= 1) out.push_back(std::move(e));
@@ -627,6 +630,7 @@ QString Editor::callAgain(const QString& nodeId) {
     if (!edit(tr("Call %1 again").arg(nodeId),
               [&](ModelDocument& doc) { id = edits::callAgain(doc, def, ss(nodeId), at); }))
         return {};
+    placeNew(qs(id)); // below the first call, or the nearest free place
     m_scene->selectKeys({qs(id)});
     return qs(id);
 }

@@ -451,7 +451,8 @@ class TestCanvas : public QObject {
         for (int i = 0; i < popup->list()->count(); ++i)
             offered << popup->list()->item(i)->data(Qt::UserRole).toString();
         QVERIFY(offered.contains("layer:ReLU"));
-        QVERIFY(!offered.contains("op:add")); // two inputs: not a wire's node
+        QVERIFY(!offered.contains("op:add"));        // two inputs: not a wire's node
+        QVERIFY(!offered.contains("layer:Conv2d"));  // x is [N, 10]
         QTest::keyClicks(popup->findChild<QLineEdit*>(), "ReLU");
         QTest::keyClick(popup->findChild<QLineEdit*>(), Qt::Key_Return);
         settle();
