@@ -14,7 +14,13 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QAbstractSpinBox>
 #include <QClipboard>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QTextEdit>
+#include <QTimer>
 #include <QCloseEvent>
 #include <QDir>
 #include "code/CodePanel.h"
@@ -75,7 +81,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_editor(new Edit
     connect(m_editor->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
     connect(m_palette, &PaletteView::activated, this, [this](const QString& entry) {
         m_editor->addFromPalette(entry, m_view->snapped(m_view->mapToScene(m_view->viewport()->rect().center())));
+        m_view->setFocus(Qt::OtherFocusReason);
     });
+    qApp->installEventFilter(this);
     rebuildBreadcrumb();
     updateTitle();
     statusBar()->showMessage(tr("Drag layers from the palette, or press Tab on the canvas."));
@@ -96,7 +104,7 @@ void MainWindow::createDocks() {
     };
     m_palette = new PaletteView(m_editor, this);
     m_inspector = new Inspector(m_editor, this);
-    m_tree = new ModuleTreeView(m_editor->model(), this);
+    m_tree = new ModuleTreeView(m_editor, this);
     m_diagnostics = new DiagnosticsView(m_editor, this);
     dock(tr("Palette"), QStringLiteral("paletteDock"), m_palette, Qt::LeftDockWidgetArea);
     QDockWidget* inspector = dock(tr("Inspector"), QStringLiteral("inspectorDock"), m_inspector, Qt::RightDockWidgetArea);
@@ -193,7 +201,8 @@ void MainWindow::createMenus() {
         if (!path.isEmpty()) openRun(path);
     });
     file->addAction(tr("&Save"), QKeySequence::Save, this, &MainWindow::save);
-    file->addAction(tr("Save &As..."), QKeySequence::SaveAs, this, &MainWindow::saveAs);
+    // Spelled out: the platform's SaveAs binding is empty on several Linux desktops.
+    file->addAction(tr("Save &As..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), this, &MainWindow::saveAs);
     file->addSeparator();
     file->addAction(tr("Export Canvas as &PNG..."), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export PNG"), QString(), tr("PNG (*.png)"));
@@ -494,6 +503,28 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
     const auto urls = event->mimeData()->urls();
     if (!urls.isEmpty() && urls.front().isLocalFile() && maybeSave()) openFile(urls.front().toLocalFile());
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() != QEvent::MouseButtonRelease || !watched->isWidgetType()) return false;
+    auto* w = static_cast<QWidget*>(watched);
+    if (w->window() != this || m_view->isAncestorOf(w)) return false;
+    bool inDock = false;
+    for (QWidget* p = w; p && !inDock; p = p->parentWidget()) {
+        // Typing goes where it was aimed: text fields, spin boxes and combos keep the keyboard.
+        if (qobject_cast<QLineEdit*>(p) || qobject_cast<QAbstractSpinBox*>(p) || qobject_cast<QComboBox*>(p) ||
+            qobject_cast<QTextEdit*>(p) || qobject_cast<QPlainTextEdit*>(p))
+            return false;
+        inDock = qobject_cast<QDockWidget*>(p) != nullptr;
+    }
+    if (inDock)
+        QTimer::singleShot(0, m_view, [view = m_view] {
+            QWidget* f = QApplication::focusWidget();
+            if (!f || !(qobject_cast<QLineEdit*>(f) || qobject_cast<QAbstractSpinBox*>(f) || qobject_cast<QComboBox*>(f) ||
+                        qobject_cast<QTextEdit*>(f) || qobject_cast<QPlainTextEdit*>(f)))
+                view->setFocus(Qt::OtherFocusReason);
+        });
+    return false;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

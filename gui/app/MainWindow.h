@@ -54,6 +54,9 @@ protected:
     void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
+    // A click in a dock on anything but a text field hands the keyboard back
+    // to the canvas, so Delete, F2, F, Home and Ctrl+Z act there.
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void createDocks();

@@ -15,6 +15,9 @@ public:
     DocumentCommand(GraphModel* model, const QString& text, ModelDocument before, ModelDocument after);
     void undo() override;
     void redo() override;
+    // The state redo restores, when a follow-up that is no edit of its own
+    // (placing a new node in sight) changed the document after the push.
+    void setAfter(ModelDocument after) { m_after = std::move(after); }
 
 private:
     GraphModel* m_model;

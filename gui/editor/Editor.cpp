@@ -7,8 +7,11 @@
 #include "editor/MoveCommand.h"
 #include "editor/NodeItem.h"
 #include "editor/NodeLook.h"
+#include "model/LayerCatalog.h"
 
 #include <QRegularExpression>
+
+#include <cmath>
 
 #include <algorithm>
 #include <set>
@@ -172,7 +175,17 @@ bool Editor::edit(const QString& text, const std::function<void(ModelDocument&)>
         Q_EMIT message(tr("%1 refused: %2").arg(text, qs(e.what())));
         return false;
     }
+    std::map<QString, QSizeF> sizes;
+    for (const auto& [k, item] : m_scene->nodeItems()) sizes[k] = item->look().size;
     m_undo->push(new DocumentCommand(m_model, text, m_model->document(), std::move(after)));
+    // A node the edit made bigger (an item dropped in, a params line, a longer name)
+    // pushes what it now covers down.
+    QStringList grown;
+    for (const auto& [k, item] : m_scene->nodeItems())
+        if (auto it = sizes.find(k); it != sizes.end() && (item->look().size.height() > it->second.height() ||
+                                                           item->look().size.width() > it->second.width()))
+            grown << k;
+    for (const QString& k : grown) makeRoomAround(k);
     return true;
 }
 
@@ -182,8 +195,48 @@ QString Editor::addFromPalette(const QString& entry, QPointF pos) {
     if (!edit(tr("Add %1").arg(entry.section(QLatin1Char(':'), 1)),
               [&](ModelDocument& doc) { id = edits::addEntry(doc, def, ss(entry), pos); }))
         return {};
+    placeNew(qs(id));
     m_scene->selectKeys({qs(id)});
     return qs(id);
+}
+
+bool Editor::amendLastEdit(const std::map<QString, QPointF>& positions) {
+    if (positions.empty() || m_undo->index() == 0) return false;
+    auto* cmd = dynamic_cast<const DocumentCommand*>(m_undo->command(m_undo->index() - 1));
+    if (!cmd) return false;
+    m_model->setPositions(definitionName(), positions);
+    // Part of the same step: redo restores these positions too.
+    const_cast<DocumentCommand*>(cmd)->setAfter(m_model->document());
+    return true;
+}
+
+void Editor::placeNew(const QString& id) {
+    if (!m_placer || id.isEmpty()) return;
+    const QPointF at = m_model->position(definitionName(), id).value_or(QPointF());
+    const QPointF p = m_placer(id, at);
+    if (p != at && amendLastEdit({{id, p}}))
+        Q_EMIT revealRequested(id); // no free place in sight: it went beside, and the view follows
+}
+
+void Editor::makeRoomAround(const QString& key) {
+    // A container that grew (an item dropped in) pushes what it now covers down,
+    // and what those cover in turn, so no node ends up on top of another.
+    const QString def = definitionName();
+    std::map<QString, QRectF> rects;
+    for (const QString& k : m_model->itemKeys(def))
+        rects[k] = QRectF(m_model->position(def, k).value_or(QPointF()), m_scene->sizeOf(k));
+    std::map<QString, QPointF> moved;
+    std::vector<QString> pushers{key};
+    for (size_t i = 0; i < pushers.size() && i < 200; ++i) {
+        const QRectF r = rects[pushers[i]].adjusted(-kGrid / 2, -kGrid / 2, kGrid / 2, kGrid / 2);
+        for (auto& [k, other] : rects) {
+            if (k == pushers[i] || k == key || !other.intersects(r) || other.top() < rects[pushers[i]].top()) continue;
+            other.moveTop(std::ceil((r.bottom() + kGrid / 2) / kGrid) * kGrid);
+            moved[k] = other.topLeft();
+            pushers.push_back(k);
+        }
+    }
+    amendLastEdit(moved);
 }
 
 std::vector<PaletteEntry> Editor::entriesFitting(const PortRef& port, bool portIsOutput) const {
@@ -228,6 +281,7 @@ QString Editor::addWired(const QString& entry, QPointF pos, const PortRef& port,
             else edits::connect(doc, ss(def), edits::firstOutputRef(doc, ss(def), id), port.key, port.port, indexPort);
         }))
         return {};
+    placeNew(qs(id));
     m_scene->selectKeys({qs(id)});
     return qs(id);
 }
@@ -286,6 +340,7 @@ QString Editor::addIntoWire(const QString& entry, QPointF pos, const Wire& wire)
             edits::insertIntoWire(doc, ss(def), id, ref, wire.to.key, wire.to.port);
         }))
         return {};
+    placeNew(qs(id));
     m_scene->selectKeys({qs(id)});
     return qs(id);
 }
@@ -332,22 +387,142 @@ QStringList Editor::duplicate(const QStringList& nodeIds) {
         ids = edits::paste(doc, def, clip, QPointF(2 * kGrid, 3 * kGrid));
     });
     if (!ok) return {};
+    for (const QString& id : ids) placeNew(id); // beside the originals, on none of them
     m_scene->selectKeys(ids);
     return ids;
 }
 
-bool Editor::addIntoContainer(const QString& entry, const QString& containerNode) {
+namespace {
+// The module a palette entry stands for as a container item.
+ModuleSpec itemSpecFor(const ModelDocument& doc, const QString& entry) {
     const QString kind = entry.section(QLatin1Char(':'), 0, 0);
     const std::string name = ss(entry.section(QLatin1Char(':'), 1));
+    ModuleSpec item;
+    if (kind == QLatin1String("layer")) item = edits::defaultLayerSpec(name);
+    else if (kind == QLatin1String("container")) item.type = name;
+    else if (kind == QLatin1String("block") && doc.findDefinition(name)) item.type = name;
+    else throw Error("only layers, containers and blocks can be items of a container.");
+    return item;
+}
+} // namespace
+
+bool Editor::addIntoContainer(const QString& entry, const QString& containerNode) {
     const std::string def = ss(definitionName());
-    return edit(tr("Add %1 to %2").arg(qs(name), containerNode), [&](ModelDocument& doc) {
-        ModuleSpec item;
-        if (kind == QLatin1String("layer")) item = edits::defaultLayerSpec(name);
-        else if (kind == QLatin1String("container")) item.type = name;
-        else if (kind == QLatin1String("block") && doc.findDefinition(name)) item.type = name;
-        else throw Error("only layers, containers and blocks can be items of a container.");
-        edits::appendItem(doc, def, ss(containerNode), item);
+    const bool ok = edit(tr("Add %1 to %2").arg(entry.section(QLatin1Char(':'), 1), containerNode), [&](ModelDocument& doc) {
+        edits::appendItem(doc, def, ss(containerNode), itemSpecFor(doc, entry));
     });
+    return ok;
+}
+
+std::vector<PaletteEntry> Editor::itemEntries() const {
+    std::vector<PaletteEntry> out;
+    for (PaletteEntry& e : paletteEntries(m_model->document()))
+        if (!e.id.startsWith(QLatin1String("op:")) && e.id != QLatin1String("block:+") &&
+            e.id != QLatin1String("block:") + definitionName())
+            out.push_back(std::move(e));
+    return out;
+}
+
+bool Editor::replaceContainerItem(const QString& nodeId, int item, const QString& entry) {
+    const QString def = definitionName();
+    const QString child = m_model->calledChildName(def, nodeId);
+    if (child.isEmpty()) return false;
+    const int row = m_scene->selectedRow();
+    const bool ok = edit(tr("Replace %1.%2 with %3").arg(child).arg(item).arg(entry.section(QLatin1Char(':'), 1)),
+                         [&](ModelDocument& doc) {
+                             edits::replaceItem(doc, ss(def), ss(child), item, itemSpecFor(doc, entry));
+                         });
+    if (ok && row == item) m_scene->selectItem(nodeId, item);
+    return ok;
+}
+
+std::vector<PaletteEntry> Editor::entriesForWire(const Wire& wire) const {
+    std::vector<PaletteEntry> out;
+    if (m_model->outputPortKind(definitionName(), wire.from.key, wire.from.port) == PortKind::Index) return out;
+    const ModelDocument& doc = m_model->document();
+    // What takes the wire's shape, as the add menu from an output offers.
+    const TensorType* type = m_model->outputType(m_levels.back().instancePath, definitionName(), wire.from);
+    for (PaletteEntry& e : paletteEntries(doc))
+        if (edits::entryFits(doc, ss(e.id), false, true) && edits::entryFits(doc, ss(e.id), false, false) &&
+            (!type || edits::entryFitsShape(doc, ss(e.id), *type))) {
+            // A wire fills one input: an op needing two (add, concat) would be left half wired.
+            const OpType* op = e.id.startsWith(QLatin1String("op:")) ? findOpType(ss(e.id.mid(3))) : nullptr;
+            if (!op || op->minInputs <= 1) out.push_back(std::move(e));
+        }
+    return out;
+}
+
+QString Editor::itemName(const QString& key) const {
+    if (key.startsWith(QLatin1String("input:")) || key.startsWith(QLatin1String("output:")))
+        return key.section(QLatin1Char(':'), 1);
+    const QString child = m_model->calledChildName(definitionName(), key);
+    return child.isEmpty() ? key : child;
+}
+
+bool Editor::renameItem(const QString& key, const QString& newName) {
+    if (newName == itemName(key)) return true;
+    if (key.startsWith(QLatin1String("input:")) || key.startsWith(QLatin1String("output:")))
+        return renamePort(key, newName);
+    if (!m_model->calledChildName(definitionName(), key).isEmpty()) return renameChild(key, newName);
+    const std::string def = ss(definitionName());
+    const bool ok = edit(tr("Rename %1 to %2").arg(key, newName),
+                         [&](ModelDocument& doc) { edits::renameNode(doc, def, ss(key), ss(newName)); });
+    if (ok) m_scene->selectKeys({newName});
+    return ok;
+}
+
+bool Editor::selectModulePath(const QString& path) {
+    const QStringList parts = path.isEmpty() ? QStringList() : path.split(QLatin1Char('.'));
+    std::vector<ViewLevel> levels{m_levels.front()};
+    QString select;
+    int row = -1;
+    for (int i = 0; i < parts.size(); ++i) {
+        const QString def = levels.back().definition;
+        const BlockDef* d = m_model->definition(def);
+        if (!d) return false;
+        QString node;
+        for (const Node& n : d->nodes)
+            if (n.isCall() && (qs(n.call) == parts[i] || m_model->calledChildName(def, qs(n.id)) == parts[i])) {
+                node = qs(n.id);
+                break;
+            }
+        if (node.isEmpty()) return false;
+        const ModuleSpec* spec = m_model->calledSpec(def, node);
+        select = node;
+        if (i + 1 == parts.size() || !spec) break;
+        if (spec->isContainer()) {
+            bool number = false;
+            row = parts[i + 1].toInt(&number);
+            if (!number) row = -1;
+            break; // deeper than an item: the item shows it
+        }
+        if (!m_model->definition(qs(spec->type))) break;
+        const QString prefix = levels.back().instancePath;
+        levels.push_back({qs(spec->type), prefix.isEmpty() ? parts[i] : prefix + QLatin1Char('.') + parts[i], node});
+    }
+    const bool sameLevels = levels.size() == m_levels.size() &&
+                            std::equal(levels.begin(), levels.end(), m_levels.begin(), [](const ViewLevel& a, const ViewLevel& b) {
+                                return a.definition == b.definition && a.instancePath == b.instancePath;
+                            });
+    if (!sameLevels) {
+        m_levels = levels;
+        showLevel();
+    }
+    if (select.isEmpty()) m_scene->selectKeys({});
+    else m_scene->selectItem(select, row);
+    if (!select.isEmpty()) Q_EMIT revealRequested(select);
+    return true;
+}
+
+QString Editor::selectedModulePath() const {
+    const QStringList keys = m_scene->selectedKeys();
+    if (keys.size() != 1) return {};
+    const QString child = m_model->calledChildName(definitionName(), keys.front());
+    if (child.isEmpty()) return {};
+    const QString prefix = m_levels.back().instancePath;
+    QString path = prefix.isEmpty() ? child : prefix + QLatin1Char('.') + child;
+    if (m_scene->selectedRow() >= 0) path += QLatin1Char('.') + QString::number(m_scene->selectedRow());
+    return path;
 }
 
 QString Editor::wireProblem(const PortRef& from, const PortRef& to) const {
@@ -455,6 +630,7 @@ QString Editor::callAgain(const QString& nodeId) {
     if (!edit(tr("Call %1 again").arg(nodeId),
               [&](ModelDocument& doc) { id = edits::callAgain(doc, def, ss(nodeId), at); }))
         return {};
+    placeNew(qs(id)); // below the first call, or the nearest free place
     m_scene->selectKeys({qs(id)});
     return qs(id);
 }
@@ -480,8 +656,11 @@ bool Editor::ungroup(const QString& nodeId) {
 bool Editor::moveContainerItem(const QString& nodeId, int from, int to) {
     const QString def = definitionName();
     const QString child = m_model->calledChildName(def, nodeId);
-    return edit(tr("Reorder %1").arg(child),
-                [&](ModelDocument& doc) { edits::moveItem(doc, ss(def), ss(child), from, to); });
+    const int row = m_scene->selectedRow();
+    const bool ok = edit(tr("Reorder %1").arg(child),
+                         [&](ModelDocument& doc) { edits::moveItem(doc, ss(def), ss(child), from, to); });
+    if (ok && row == from) m_scene->selectItem(nodeId, to); // the selected item moves with it
+    return ok;
 }
 
 bool Editor::addPort(bool input, const QString& name) {
@@ -546,8 +725,10 @@ bool Editor::removeContainerItem(const QString& nodeId, int item) {
     const QString def = definitionName();
     const QString child = m_model->calledChildName(def, nodeId);
     if (child.isEmpty()) return false;
-    return edit(tr("Remove %1.%2").arg(child).arg(item),
-                [&](ModelDocument& doc) { edits::removeItem(doc, ss(def), ss(child), item); });
+    const bool ok = edit(tr("Remove %1.%2").arg(child).arg(item),
+                         [&](ModelDocument& doc) { edits::removeItem(doc, ss(def), ss(child), item); });
+    if (ok && m_scene->selectedRow() >= 0) m_scene->selectItem(nodeId, -1);
+    return ok;
 }
 
 namespace {
@@ -578,9 +759,18 @@ bool Editor::applyFix(const Diagnostic& d) {
         Q_EMIT message(tr("No automatic fix for this problem."));
         return false;
     }
-    return edit(tr("Add projection shortcut"), [&](ModelDocument& doc) {
+    const bool ok = edit(tr("Add projection shortcut"), [&](ModelDocument& doc) {
         edits::insertProjection(doc, d.definition, d.node, ss(f->shortcut), f->channels, f->stride);
     });
+    if (ok) {
+        // The status bar said what was wrong; now it says what was done and what is left.
+        const size_t left = m_model->analysis().diagnostics.size();
+        Q_EMIT message(left == 0 ? tr("Fixed: added the projection on '%1'; no problems left.").arg(f->shortcut)
+                                 : tr("Fixed: added the projection on '%1'; %2 problem(s) left, see Diagnostics.")
+                                       .arg(f->shortcut)
+                                       .arg(left));
+    }
+    return ok;
 }
 
 QString Editor::copy(const QStringList& nodeIds) const {
@@ -625,6 +815,7 @@ QStringList Editor::paste(const QString& json, QPointF at) {
     QStringList ids;
     const std::string def = ss(definitionName());
     if (!edit(tr("Paste"), [&](ModelDocument& doc) { ids = edits::paste(doc, def, clip, offset); })) return {};
+    for (const QString& id : ids) placeNew(id);
     m_scene->selectKeys(ids);
     return ids;
 }

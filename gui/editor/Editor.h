@@ -101,11 +101,31 @@ public:
     // Item `item` of the Sequential/ModuleList that node `nodeId` calls.
     bool setItemArgs(const QString& nodeId, int item, const Json& args);
     bool removeContainerItem(const QString& nodeId, int item);
+    // Item `item` of container node `nodeId` becomes a fresh `entry` ("layer:Conv2d",
+    // "container:Sequential", "block:Name"); arguments both types take are kept.
+    bool replaceContainerItem(const QString& nodeId, int item, const QString& entry);
+    // What can replace a container item or go into one: layers, containers, blocks.
+    std::vector<PaletteEntry> itemEntries() const;
+    // Renames what the title of `key` shows: a port, a call's child, an op node's id.
+    bool renameItem(const QString& key, const QString& newName);
+    // The name that title shows (what renameItem changes).
+    QString itemName(const QString& key) const;
+    // What can go into a tensor wire (one tensor in, one out).
+    std::vector<PaletteEntry> entriesForWire(const Wire& wire) const;
     bool applyFix(const Diagnostic& d);
     bool hasFix(const Diagnostic& d) const;
     QString copy(const QStringList& nodeIds) const; // JSON text; "" if nothing
     QStringList paste(const QString& json, QPointF at);
     void tidyLayout(); // re-lays out the shown definition (one undo step)
+
+    // --- selection across views -----------------------------------------------
+    // Selects the module at state_dict() path `path` ("task_layers.1", "block1.conv1"),
+    // opening the blocks on the way; a container item is selected as that item.
+    bool selectModulePath(const QString& path);
+    // The module path of the canvas selection ("" if not one call or item).
+    QString selectedModulePath() const;
+    // Where a new node goes: the view moves it into sight and off other nodes.
+    void setPlacer(std::function<QPointF(const QString& key, QPointF wanted)> placer) { m_placer = std::move(placer); }
 
     int nextDragSerial() { return ++m_dragSerial; }
 
@@ -114,6 +134,8 @@ Q_SIGNALS:
     // F2 or a double-click on a node's title: the inspector focuses its Name field.
     void renameRequested(const QString& key);
     void levelsChanged();
+    // A node selected from another view: the canvas brings it into sight.
+    void revealRequested(const QString& key);
 
 private:
     bool edit(const QString& text, const std::function<void(ModelDocument&)>& fn);
@@ -121,12 +143,17 @@ private:
     // After a document change (an edit, undo, redo): the shown levels name the
     // definitions their instances now have (a renamed class follows).
     void followLevels();
+    void placeNew(const QString& id);
+    void makeRoomAround(const QString& key);
+    // Position changes that belong to the edit just pushed (no undo step of their own).
+    bool amendLastEdit(const std::map<QString, QPointF>& positions);
 
     GraphModel* m_model;
     QUndoStack* m_undo;
     EditorScene* m_scene;
     std::vector<ViewLevel> m_levels;
     int m_dragSerial = 0;
+    std::function<QPointF(const QString&, QPointF)> m_placer;
 };
 
 } // namespace ml::gui

@@ -70,6 +70,14 @@ void EditorScene::selectKeys(const QStringList& keys) {
     Q_EMIT selectionChanged();
 }
 
+void EditorScene::selectItem(const QString& key, int row) {
+    if (NodeItem* old = nodeItem(m_rowKey)) old->setSelectedRow(-1);
+    m_rowKey = row >= 0 && nodeItem(key) ? key : QString();
+    m_row = row;
+    if (NodeItem* item = nodeItem(m_rowKey)) item->setSelectedRow(row);
+    selectKeys(key.isEmpty() ? QStringList() : QStringList{key}); // keeps the row: the selection is that node
+}
+
 QSizeF EditorScene::sizeOf(const QString& key) const {
     if (NodeItem* item = nodeItem(key)) return item->look().size;
     return lookOf(*m_model, m_definition, m_instancePath, key).size;
@@ -164,6 +172,17 @@ void EditorScene::itemMoved(const QString& key) {
 
 void EditorScene::refreshHighlights() {
     const QStringList selected = selectedKeys();
+    if (!m_rowKey.isEmpty()) {
+        // Another selection, or the item is gone (removed, undone): the node alone again.
+        NodeItem* item = nodeItem(m_rowKey);
+        if (selected != QStringList{m_rowKey} || !item || m_row >= static_cast<int>(item->look().rows.size())) {
+            if (item) item->setSelectedRow(-1);
+            m_rowKey.clear();
+            m_row = -1;
+        } else {
+            item->setSelectedRow(m_row);
+        }
+    }
     std::set<QString> shared;
     for (const QString& k : selected)
         for (const QString& other : m_model->nodesSharingWith(m_definition, k))

@@ -32,6 +32,11 @@ public:
     WireItem* wireInto(const PortRef& to) const;
     QStringList selectedKeys() const;
     void selectKeys(const QStringList& keys);
+    // Selects node `key` alone and, when row >= 0, item `row` of its container
+    // (clicked on the canvas or in the module tree); -1 selects the node itself.
+    void selectItem(const QString& key, int row);
+    // The selected container item of the one selected node, or -1.
+    int selectedRow() const { return m_rowKey.isEmpty() ? -1 : m_row; }
     QSizeF sizeOf(const QString& key) const;
     // Selects the block just left and marks it in its own colour for a moment.
     void markRecentlyLeft(const QString& key);
@@ -54,6 +59,8 @@ private:
     std::map<QString, NodeItem*> m_items;
     std::vector<WireItem*> m_wires;
     std::multimap<QString, WireItem*> m_wiresByKey;
+    QString m_rowKey;
+    int m_row = -1;
     QString m_recentlyLeft;
     int m_recentlyLeftSerial = 0;
 };

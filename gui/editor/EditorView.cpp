@@ -1,5 +1,6 @@
 #include "editor/EditorView.h"
 
+#include "editor/CanvasMenu.h"
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/Minimap.h"
@@ -7,13 +8,16 @@
 #include "editor/PaletteEntries.h"
 #include "editor/SearchPopup.h"
 #include "editor/Theme.h"
+#include "editor/TitleEdit.h"
 #include "editor/WireItem.h"
 
 #include <QGraphicsPathItem>
 #include <QKeyEvent>
 #include <QMimeData>
 #include <QMouseEvent>
+#include <QMenu>
 #include <QScrollBar>
+#include <QTimer>
 #include <QToolTip>
 #include <QWheelEvent>
 
@@ -24,7 +28,10 @@
 namespace ml::gui {
 
 EditorView::EditorView(Editor* editor, QWidget* parent)
-    : QGraphicsView(editor->scene(), parent), m_editor(editor), m_minimap(new Minimap(this)) {
+    : QGraphicsView(editor->scene(), parent), m_editor(editor), m_minimap(new Minimap(this)),
+      m_minimapTimer(new QTimer(this)) {
+    m_minimapTimer->setSingleShot(true);
+    connect(m_minimapTimer, &QTimer::timeout, this, &EditorView::placeMinimap);
     setRenderHint(QPainter::Antialiasing, true);
     setRenderHint(QPainter::TextAntialiasing, true);
     setDragMode(QGraphicsView::RubberBandDrag);
@@ -44,9 +51,129 @@ EditorView::EditorView(Editor* editor, QWidget* parent)
     });
     connect(editor->model(), &GraphModel::documentChanged, m_minimap, qOverload<>(&QWidget::update));
     connect(editor->model(), &GraphModel::positionsChanged, m_minimap, qOverload<>(&QWidget::update));
+    connect(editor->model(), &GraphModel::documentChanged, this, &EditorView::scheduleMinimap);
+    connect(editor->model(), &GraphModel::positionsChanged, this, &EditorView::scheduleMinimap);
+    connect(editor, &Editor::revealRequested, this, [this](const QString& key) {
+        if (NodeItem* n = m_editor->scene()->nodeItem(key)) ensureVisible(n, 40, 40);
+    });
+    editor->setPlacer([this](const QString& key, QPointF wanted) { return freeSpot(key, wanted); });
 }
 
-void EditorView::setMinimapVisible(bool on) { m_minimap->setVisible(on); }
+void EditorView::setMinimapVisible(bool on) {
+    m_minimapWanted = on;
+    placeMinimap();
+}
+
+void EditorView::scheduleMinimap() { m_minimapTimer->start(0); }
+
+void EditorView::placeMinimap() {
+    if (!m_minimapWanted) return m_minimap->hide();
+    const QSize vs = viewport()->size();
+    const QSize ms = m_minimap->size();
+    const int m = 10;
+    const QPoint corners[] = {{vs.width() - ms.width() - m, vs.height() - ms.height() - m},
+                              {m, vs.height() - ms.height() - m},
+                              {vs.width() - ms.width() - m, m},
+                              {m, m}};
+    if (vs.width() > 2 * ms.width() && vs.height() > 2 * ms.height())
+        for (const QPoint& c : corners) {
+            const QRectF area = mapToScene(QRect(c, ms).adjusted(-6, -6, 6, 6)).boundingRect();
+            bool covered = false;
+            for (QGraphicsItem* item : scene()->items(area, Qt::IntersectsItemBoundingRect))
+                if (qgraphicsitem_cast<NodeItem*>(item)) covered = true;
+            if (covered) continue;
+            m_minimap->move(viewport()->geometry().topLeft() + c);
+            m_minimap->show();
+            m_minimap->update();
+            return;
+        }
+    m_minimap->hide(); // every corner has a node under it (or no room): the nodes come first
+}
+
+QPointF EditorView::freeSpot(const QString& key, QPointF wanted) const {
+    const QSizeF size = m_editor->scene()->sizeOf(key);
+    const QRectF seen = mapToScene(viewport()->rect()).boundingRect().adjusted(20, 20, -20, -20);
+    auto fits = [&](QPointF p) {
+        const QRectF r = QRectF(p, size).adjusted(-kGrid, -kGrid, kGrid, kGrid);
+        for (QGraphicsItem* item : scene()->items(r, Qt::IntersectsItemBoundingRect))
+            if (auto* n = qgraphicsitem_cast<NodeItem*>(item))
+                if (n->key() != key && QRectF(n->pos(), n->look().size).intersects(r)) return false;
+        return true;
+    };
+    auto inside = [&](QPointF p) {
+        if (seen.width() < size.width() || seen.height() < size.height()) return seen.contains(p);
+        return seen.contains(QRectF(p, size));
+    };
+    if (fits(wanted) && inside(wanted)) return wanted;
+    // Rings of grid steps around `wanted`, nearest first.
+    std::optional<QPointF> outside;
+    for (int ring = 1; ring <= 40; ++ring) {
+        std::optional<QPointF> best;
+        int bestD = 0;
+        for (int dx = -ring; dx <= ring; ++dx)
+            for (int dy = -ring; dy <= ring; ++dy) {
+                if (std::max(std::abs(dx), std::abs(dy)) != ring) continue;
+                const QPointF p = wanted + QPointF(dx * kGrid, dy * kGrid);
+                if (!fits(p)) continue;
+                if (!inside(p)) {
+                    if (!outside) outside = p;
+                    continue;
+                }
+                if (!best || dx * dx + dy * dy < bestD) {
+                    best = p;
+                    bestD = dx * dx + dy * dy;
+                }
+            }
+        if (best) return *best;
+    }
+    return outside.value_or(wanted);
+}
+
+WireItem* EditorView::wireAt(QPointF scenePos) const {
+    const QRectF near(scenePos - QPointF(6, 6), QSizeF(12, 12));
+    for (QGraphicsItem* item : scene()->items(near, Qt::IntersectsItemShape, Qt::DescendingOrder))
+        if (auto* w = qgraphicsitem_cast<WireItem*>(item)) return w;
+    return nullptr;
+}
+
+void EditorView::showInsertPopup(QPoint viewPos, const Wire& wire) {
+    const QPointF at = snapped(mapToScene(viewPos));
+    auto* popup = new SearchPopup(m_editor->entriesForWire(wire), m_recent, this);
+    popup->setObjectName(QStringLiteral("insertPopup"));
+    popup->move(viewport()->mapToGlobal(viewPos));
+    connect(popup, &SearchPopup::chosen, this, [this, at, wire](const QString& entry) {
+        noteUsed(entry);
+        m_editor->addIntoWire(entry, at, wire);
+    });
+    popup->show();
+}
+
+QMenu* EditorView::showContextMenu(QPoint viewPos) {
+    QMenu* menu = buildCanvasMenu(this, m_editor, viewPos);
+    menu->popup(viewport()->mapToGlobal(viewPos));
+    return menu;
+}
+
+void EditorView::startTitleEdit(const QString& key) {
+    NodeItem* n = m_editor->scene()->nodeItem(key);
+    if (!n) return;
+    for (TitleEdit* open : viewport()->findChildren<TitleEdit*>()) open->finish(true);
+    if (m_editor->scene()->selectedKeys() != QStringList{key}) m_editor->scene()->selectKeys({key});
+    ensureVisible(n, 40, 40);
+    auto* edit = new TitleEdit(m_editor->itemName(key), [this, key](const QString& text) {
+        if (!text.isEmpty()) m_editor->renameItem(key, text);
+    }, viewport());
+    const QRect title = mapFromScene(QRectF(n->pos(), QSizeF(n->look().size.width(), kHeader))).boundingRect();
+    QFont f = edit->font();
+    f.setPointSizeF(std::clamp(9.5 * transform().m11(), 9.0, 16.0));
+    f.setBold(true);
+    edit->setFont(f);
+    edit->setGeometry(title.left() + 2, title.top(), std::max(title.width() - 4, 140),
+                      std::max(title.height(), QFontMetrics(f).height() + 6));
+    edit->show();
+    edit->setFocus(Qt::MouseFocusReason);
+    edit->selectAll();
+}
 
 QPointF EditorView::snapped(QPointF p) const {
     if (!m_snap) return p;
@@ -81,6 +208,7 @@ void EditorView::fitAll() {
         setTransform(QTransform::fromScale(1.5, 1.5));
         centerOn(c);
     }
+    scheduleMinimap();
 }
 
 // Fitted, but never below the zoom where node labels are drawn: a large level
@@ -115,6 +243,7 @@ void EditorView::zoomBy(double factor) {
     const double s = transform().m11() * factor;
     if (s < 0.03 || s > 4) return;
     scale(factor, factor);
+    scheduleMinimap();
 }
 
 void EditorView::showSearchPopup(QPoint viewPos) {
@@ -140,6 +269,7 @@ void EditorView::showSearchPopupFor(QPoint viewPos, const PortRef& port, bool po
 }
 
 NodeItem* EditorView::nodeAt(QPointF scenePos) const {
+    if (!scene()) return nullptr;
     for (QGraphicsItem* item : scene()->items(scenePos, Qt::IntersectsItemBoundingRect, Qt::DescendingOrder))
         if (auto* n = qgraphicsitem_cast<NodeItem*>(item)) {
             if (n->portAt(scenePos) || QRectF(QPointF(), n->look().size).contains(n->mapFromScene(scenePos))) return n;
@@ -244,6 +374,10 @@ void EditorView::mousePressEvent(QMouseEvent* event) {
         node->setSelected(true);
     }
     const int row = node->rowAt(sp);
+    // A plain click on a container's item selects that item (inspector and module tree follow).
+    if (!(event->modifiers() & (Qt::ControlModifier | Qt::ShiftModifier)) &&
+        m_editor->scene()->selectedKeys() == QStringList{node->key()} && row != m_editor->scene()->selectedRow())
+        m_editor->scene()->selectItem(node->key(), row);
     if (row >= 0 && node->look().kind == LookKind::Sequential && node->look().rows.size() > 1) {
         m_rowNode = node->key();
         m_rowFrom = row;
@@ -378,8 +512,10 @@ void EditorView::setInsertTarget(WireItem* w) {
 }
 
 void EditorView::contextMenuEvent(QContextMenuEvent* event) {
-    if (m_cutPreview || (event->modifiers() & Qt::ControlModifier)) return event->accept(); // a cut, not a menu
-    QGraphicsView::contextMenuEvent(event);
+    event->accept();
+    if (m_cutPreview || (event->modifiers() & Qt::ControlModifier)) return; // a cut, not a menu
+    m_fitUntilTouched = false;
+    showContextMenu(event->pos());
 }
 
 void EditorView::mouseReleaseEvent(QMouseEvent* event) {
@@ -418,13 +554,15 @@ void EditorView::mouseReleaseEvent(QMouseEvent* event) {
 void EditorView::mouseDoubleClickEvent(QMouseEvent* event) {
     const QPointF sp = mapToScene(event->position().toPoint());
     if (NodeItem* n = nodeAt(sp)) {
-        // The title renames (its name is a state_dict() key); the body opens a block.
-        const bool onTitle = sp.y() < n->sceneBoundingRect().top() + 22;
-        if (onTitle || n->look().kind != LookKind::Block) {
+        // The title renames in place (its name is a state_dict() key); a block's
+        // body opens it; an item selects it; elsewhere the inspector's Name field.
+        const QPointF local = n->mapFromScene(sp);
+        if (local.y() < kHeader && !n->portAt(sp)) startTitleEdit(n->key());
+        else if (n->look().kind == LookKind::Block) m_editor->enterNode(n->key());
+        else if (const int row = n->rowAt(sp); row >= 0) m_editor->scene()->selectItem(n->key(), row);
+        else {
             m_editor->scene()->selectKeys({n->key()});
             Q_EMIT m_editor->renameRequested(n->key());
-        } else {
-            m_editor->enterNode(n->key());
         }
         return;
     }
@@ -539,6 +677,7 @@ void EditorView::dropEvent(QDropEvent* event) {
         setInsertTarget(nullptr);
         if (!(event->modifiers() & Qt::AltModifier)) {
             m_editor->addIntoWire(entry, snapped(sp), wire);
+            setFocus(Qt::OtherFocusReason);
             return event->acceptProposedAction();
         }
     }
@@ -547,6 +686,7 @@ void EditorView::dropEvent(QDropEvent* event) {
     else
         m_editor->addFromPalette(entry, snapped(sp));
     event->acceptProposedAction();
+    setFocus(Qt::OtherFocusReason); // keys (Delete, F2, F, Ctrl+Z) act on what was just dropped
 }
 
 void EditorView::drawBackground(QPainter* painter, const QRectF& rect) {
@@ -568,13 +708,16 @@ void EditorView::drawBackground(QPainter* painter, const QRectF& rect) {
 
 void EditorView::resizeEvent(QResizeEvent* event) {
     QGraphicsView::resizeEvent(event);
-    m_minimap->move(viewport()->width() - m_minimap->width() - 10, viewport()->height() - m_minimap->height() - 10);
     if (m_fitUntilTouched) firstFrame();
+    placeMinimap();
 }
 
 void EditorView::scrollContentsBy(int dx, int dy) {
     QGraphicsView::scrollContentsBy(dx, dy);
     m_minimap->update();
+    scheduleMinimap();
+    // A rename field over a title would be left behind: it commits.
+    for (TitleEdit* open : viewport()->findChildren<TitleEdit*>()) open->finish(true);
 }
 
 } // namespace ml::gui

@@ -12,6 +12,8 @@
 #include <optional>
 
 class QGraphicsPathItem;
+class QMenu;
+class QTimer;
 
 namespace ml::gui {
 
@@ -33,7 +35,22 @@ public:
     // The add menu for a wire released on empty canvas: only what fits the
     // dragged port; the chosen node is added there and wired (one step).
     void showSearchPopupFor(QPoint viewPos, const PortRef& port, bool portIsOutput);
+    // The add menu for a wire (its menu's Insert): what can go into it; the chosen node goes there.
+    void showInsertPopup(QPoint viewPos, const Wire& wire);
+    // The right-click menu for what is under viewPos (a port, a container item,
+    // a node, a wire or the canvas), popped up there; returned for tests.
+    QMenu* showContextMenu(QPoint viewPos);
+    // In-place rename of `key`'s title (double-click on it, or Rename in a menu).
+    void startTitleEdit(const QString& key);
+    // A top-left for new node `key` near `wanted`: inside the visible area and
+    // off every other node (the nearest such grid place).
+    QPointF freeSpot(const QString& key, QPointF wanted) const;
+    NodeItem* nodeAt(QPointF scenePos) const;
+    WireItem* wireAt(QPointF scenePos) const;
+    // The View menu's toggle; while shown, the minimap sits in a corner with no
+    // node under it (bottom right first) and steps aside when every corner has one.
     void setMinimapVisible(bool on);
+    Minimap* minimap() const { return m_minimap; }
     void setSnapToGrid(bool on) { m_snap = on; }
     QPointF snapped(QPointF p) const;
     QStringList recentEntries() const { return m_recent; }
@@ -60,7 +77,6 @@ protected:
     bool focusNextPrevChild(bool) override { return false; } // Tab opens the search popup
 
 private:
-    NodeItem* nodeAt(QPointF scenePos) const;
     void endWireDrag(QPointF scenePos);
     void markPorts(bool on);
     NodeItem* containerAt(QPointF scenePos) const;
@@ -71,6 +87,10 @@ private:
 
     Editor* m_editor;
     Minimap* m_minimap;
+    bool m_minimapWanted = true;
+    QTimer* m_minimapTimer;
+    void placeMinimap();
+    void scheduleMinimap();
     bool m_snap = true;
     // Until the user zooms, pans or clicks, the shown level stays fitted to the
     // viewport (the window's first layout resizes it after a file is loaded).

@@ -819,6 +819,7 @@ void ungroup(ModelDocument& doc, const std::string& def, const std::string& node
             d.children.insert(d.children.begin() + static_cast<long>(++at), {name, c.spec.items[i]});
             names[static_cast<Index>(i)] = name;
         }
+        std::set<Index> called;
         for (Node& n : d.nodes)
             if (n.isCall() && baseName(d, n.call) == c.name) {
                 const Index size = static_cast<Index>(c.spec.items.size());
@@ -827,7 +828,27 @@ void ungroup(ModelDocument& doc, const std::string& def, const std::string& node
                 n.call = names[k];
                 n.listUse = ListUse::None;
                 n.constIndex.reset();
+                called.insert(k);
             }
+        // An item no call used gets its own unwired node below the list: registered
+        // but invisible, it would hold parameters no one can see or delete.
+        double below = 0;
+        for (const auto& [i, name] : names) {
+            if (called.count(i)) continue;
+            Node n;
+            n.id = d.findNode(name) || isInputName(d, name) ? freshNodeId(d, name) : name;
+            n.call = name;
+            const ModuleSpec& item = c.spec.items[static_cast<size_t>(i)];
+            const BlockDef* block = doc.findDefinition(item.type);
+            n.inputs.assign(block ? std::max<size_t>(1, block->inputs.size()) : 1, "");
+            if (item.type == "ModuleList") {
+                n.listUse = ListUse::Index;
+                n.constIndex = 0;
+            }
+            d.nodes.push_back(n);
+            below += 140;
+            setPosition(doc, def, n.id, pos + QPointF(0, below));
+        }
         removeUnusedChildren(d, {c.name, self.call});
         return;
     }
@@ -1247,6 +1268,22 @@ QStringList paste(ModelDocument& doc, const std::string& def, const ModelDocumen
     for (const auto& [from, to] : nodeMap)
         setPosition(doc, def, to, positionOf(clip, clip.model, from).value_or(QPointF()) + offset);
     return ids;
+}
+
+void replaceItem(ModelDocument& doc, const std::string& def, const std::string& child, int item, ModuleSpec spec) {
+    BlockDef& d = definitionOf(doc, def);
+    ModuleSpec& old = containerItem(d, child, item);
+    if (!old.sameAs.empty())
+        throw Error("item " + std::to_string(item) + " of '" + child + "' is item " + old.sameAs +
+                    " registered again (same_as); replace item " + old.sameAs + " instead.");
+    for (const ModuleSpec& s : baseChild(d, child)->spec.items)
+        if (s.sameAs == std::to_string(item))
+            throw Error("item " + std::to_string(item) + " of '" + child +
+                        "' is shared by a later item (same_as); replacing it would change both.");
+    if (const LayerType* t = findLayerType(spec.type))
+        for (const ArgSpec& a : t->args)
+            if (old.args.contains(a.name)) spec.args[a.name] = old.args[a.name];
+    old = std::move(spec);
 }
 
 } // namespace ml::gui::edits

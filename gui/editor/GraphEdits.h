@@ -107,6 +107,8 @@ void renameNode(ModelDocument& doc, const std::string& def, const std::string& n
 // Item `item` of container child `child`: its arguments, or removing it.
 void setItemArgs(ModelDocument& doc, const std::string& def, const std::string& child, int item, const Json& args);
 void removeItem(ModelDocument& doc, const std::string& def, const std::string& child, int item);
+// Item `item` of container child `child` becomes `spec`; arguments both types take keep their values.
+void replaceItem(ModelDocument& doc, const std::string& def, const std::string& child, int item, ModuleSpec spec);
 
 // The residual fix: a 1x1 Conv2d + BatchNorm2d projection on the shortcut
 // input `shortcutRef` of add node `nodeId`; channels from the definition's

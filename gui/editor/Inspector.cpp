@@ -3,6 +3,7 @@
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/NodeLook.h"
+#include "editor/PaletteEntries.h"
 #include "model/LayerCatalog.h"
 
 #include <QComboBox>
@@ -147,6 +148,92 @@ void Inspector::showSelection(const QStringList& keys) {
     connect(del, &QPushButton::clicked, this, [this, keys] { m_editor->deleteItems(keys); });
 }
 
+void Inspector::addItemButtons(const QString& key, int at, QLayout* into) {
+    const ModuleSpec* spec = m_editor->model()->calledSpec(m_editor->definitionName(), key);
+    if (!spec) return;
+    const size_t i = static_cast<size_t>(at);
+    auto* up = new QPushButton(QStringLiteral("↑"), m_content);
+    auto* down = new QPushButton(QStringLiteral("↓"), m_content);
+    auto* remove = new QPushButton(tr("Remove"), m_content);
+    up->setObjectName(QStringLiteral("item%1_up").arg(at));
+    down->setObjectName(QStringLiteral("item%1_down").arg(at));
+    remove->setObjectName(QStringLiteral("item%1_remove").arg(at));
+    up->setToolTip(tr("Move up"));
+    down->setToolTip(tr("Move down"));
+    up->setEnabled(i > 0);
+    down->setEnabled(i + 1 < spec->items.size());
+    remove->setEnabled(spec->items.size() > 1);
+    for (QPushButton* b : {up, down, remove}) {
+        b->setMinimumWidth(b->fontMetrics().horizontalAdvance(b->text()) + 24); // never clipped
+        into->addWidget(b);
+    }
+    connect(up, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at - 1); });
+    connect(down, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at + 1); });
+    connect(remove, &QPushButton::clicked, this, [this, key, at] { m_editor->removeContainerItem(key, at); });
+}
+
+void Inspector::addItemArgs(const QString& key, int at) {
+    const ModuleSpec* spec = m_editor->model()->calledSpec(m_editor->definitionName(), key);
+    if (!spec || at < 0 || at >= static_cast<int>(spec->items.size())) return;
+    const ModuleSpec& item = spec->items[static_cast<size_t>(at)];
+    const LayerType* itemType = findLayerType(item.type);
+    if (!itemType || !item.sameAs.empty()) return;
+    auto* form = new QFormLayout;
+    for (const ArgSpec& a : itemType->args) {
+        auto* edit = new QLineEdit(m_content);
+        edit->setObjectName(QStringLiteral("item%1_arg_%2").arg(at).arg(qs(a.name)));
+        const std::string before = item.args.contains(a.name) ? argText(item.args[a.name]) : std::string();
+        edit->setText(qs(before));
+        edit->setPlaceholderText(a.defaultValue.is_null() ? tr("inferred") : qs(a.defaultValue.dump()));
+        form->addRow(QStringLiteral("    ") + qs(a.name), edit);
+        const Json args = item.args;
+        const std::string argName = a.name;
+        connect(edit, &QLineEdit::editingFinished, this, [this, edit, key, at, args, argName, before] {
+            const std::string text = ss(edit->text().trimmed());
+            if (text != before) m_editor->setItemArgs(key, at, withArg(args, argName, text));
+        });
+    }
+    m_layout->addLayout(form);
+}
+
+void Inspector::showItem(const QString& key, int row) {
+    const QString defName = m_editor->definitionName();
+    const ModuleSpec* spec = m_editor->model()->calledSpec(defName, key);
+    if (!spec || row >= static_cast<int>(spec->items.size())) return;
+    const QString child = m_editor->model()->calledChildName(defName, key);
+    const ModuleSpec& item = spec->items[static_cast<size_t>(row)];
+    addHeading(tr("Item %1.%2: %3").arg(child).arg(row).arg(qs(item.type)));
+    addText(tr("Item %1 of the %2 %3: its parameters are %3.%1.* in state_dict(). Click the container's title "
+               "for all its items.")
+                .arg(row)
+                .arg(qs(spec->type), child),
+            true);
+    if (!item.sameAs.empty()) {
+        addText(tr("The same module as item %1, registered again (shared parameters).").arg(qs(item.sameAs)));
+    } else {
+        auto* form = new QFormLayout;
+        auto* replace = new QComboBox(m_content);
+        replace->setObjectName(QStringLiteral("itemReplace"));
+        replace->setToolTip(tr("Replace this item with another module; arguments both take are kept."));
+        for (const PaletteEntry& e : m_editor->itemEntries()) {
+            replace->addItem(e.label + QStringLiteral("   (") + e.category + QLatin1Char(')'), e.id);
+            if (e.label == qs(item.type)) replace->setCurrentIndex(replace->count() - 1);
+        }
+        form->addRow(tr("Type"), replace);
+        m_layout->addLayout(form);
+        const QString current = qs(item.type);
+        connect(replace, &QComboBox::activated, this, [this, replace, key, row, current](int i) {
+            const QString id = replace->itemData(i).toString();
+            if (id.section(QLatin1Char(':'), 1) != current) m_editor->replaceContainerItem(key, row, id);
+        });
+        if (const LayerType* t = findLayerType(item.type)) addText(qs(t->summary), true);
+        addItemArgs(key, row);
+    }
+    auto* buttons = new QHBoxLayout;
+    addItemButtons(key, row, buttons);
+    m_layout->addLayout(buttons);
+}
+
 void Inspector::showNode(const QString& key) {
     GraphModel* model = m_editor->model();
     const QString defName = m_editor->definitionName();
@@ -207,6 +294,8 @@ void Inspector::showNode(const QString& key) {
     const Node* n = def->findNode(ss(key));
     if (!n) return;
     const NodeLook look = lookOf(*model, defName, m_editor->levels().back().instancePath, key);
+    if (const int row = m_editor->scene()->selectedRow(); row >= 0 && row < static_cast<int>(look.rows.size()))
+        return showItem(key, row);
     QString kind;
     switch (look.kind) {
     case LookKind::Sequential: kind = QStringLiteral("Sequential"); break;
@@ -304,43 +393,17 @@ void Inspector::showNode(const QString& key) {
             const ModuleSpec& item = spec->items[i];
             const int at = static_cast<int>(i);
             auto* row = new QHBoxLayout;
-            auto* title = new QLabel(QStringLiteral("<b>%1</b>  %2").arg(i).arg(qs(item.type).toHtmlEscaped()), m_content);
+            // The item's title selects it on its own (its type can be replaced there).
+            auto* title = new QPushButton(QStringLiteral("%1  %2").arg(i).arg(qs(item.type)), m_content);
             title->setObjectName(QStringLiteral("item%1").arg(i));
+            title->setFlat(true);
+            title->setStyleSheet(QStringLiteral("text-align: left; font-weight: bold;"));
+            title->setToolTip(tr("Select this item (replace its type, see its parameters)"));
+            connect(title, &QPushButton::clicked, this, [this, key, at] { m_editor->scene()->selectItem(key, at); });
             row->addWidget(title, 1);
-            auto* up = new QPushButton(QStringLiteral("↑"), m_content);
-            auto* down = new QPushButton(QStringLiteral("↓"), m_content);
-            auto* remove = new QPushButton(tr("Remove"), m_content);
-            remove->setObjectName(QStringLiteral("item%1_remove").arg(i));
-            up->setToolTip(tr("Move up"));
-            down->setToolTip(tr("Move down"));
-            up->setEnabled(i > 0);
-            down->setEnabled(i + 1 < spec->items.size());
-            remove->setEnabled(spec->items.size() > 1);
-            row->addWidget(up);
-            row->addWidget(down);
-            row->addWidget(remove);
+            addItemButtons(key, at, row);
             m_layout->addLayout(row);
-            connect(up, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at - 1); });
-            connect(down, &QPushButton::clicked, this, [this, key, at] { m_editor->moveContainerItem(key, at, at + 1); });
-            connect(remove, &QPushButton::clicked, this, [this, key, at] { m_editor->removeContainerItem(key, at); });
-            const LayerType* itemType = findLayerType(item.type);
-            if (!itemType || !item.sameAs.empty()) continue;
-            auto* form = new QFormLayout;
-            for (const ArgSpec& a : itemType->args) {
-                auto* edit = new QLineEdit(m_content);
-                edit->setObjectName(QStringLiteral("item%1_arg_%2").arg(i).arg(qs(a.name)));
-                const std::string before = item.args.contains(a.name) ? argText(item.args[a.name]) : std::string();
-                edit->setText(qs(before));
-                edit->setPlaceholderText(a.defaultValue.is_null() ? tr("inferred") : qs(a.defaultValue.dump()));
-                form->addRow(QStringLiteral("    ") + qs(a.name), edit);
-                const Json args = item.args;
-                const std::string argName = a.name;
-                connect(edit, &QLineEdit::editingFinished, this, [this, edit, key, at, args, argName, before] {
-                    const std::string text = ss(edit->text().trimmed());
-                    if (text != before) m_editor->setItemArgs(key, at, withArg(args, argName, text));
-                });
-            }
-            m_layout->addLayout(form);
+            addItemArgs(key, at);
         }
         if (look.kind == LookKind::ModuleList)
             addText(tr("Add an item: drop a layer from the palette onto this node."), true);

@@ -5,6 +5,7 @@
 // problem its messages and, when the engine suggests one, a fix button.
 #include <QWidget>
 
+class QLayout;
 class QVBoxLayout;
 
 namespace ml::gui {
@@ -24,6 +25,10 @@ private:
     void showDefinition();
     void showNode(const QString& key);
     void showSelection(const QStringList& keys);
+    // One item of a container, selected on the canvas or in the module tree.
+    void showItem(const QString& key, int row);
+    void addItemArgs(const QString& key, int row); // the item's argument fields
+    void addItemButtons(const QString& key, int row, QLayout* into);
     void addHeading(const QString& text);
     void addText(const QString& text, bool muted = false);
 

@@ -1,18 +1,24 @@
 #include "editor/ModuleTreeView.h"
 
+#include "editor/Editor.h"
+#include "editor/EditorScene.h"
 #include "editor/GraphModel.h"
 #include "editor/NodeLook.h"
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QTimer>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 #include <functional>
 
 namespace ml::gui {
 
-ModuleTreeView::ModuleTreeView(GraphModel* model, QWidget* parent) : QWidget(parent), m_model(model) {
+ModuleTreeView::ModuleTreeView(Editor* editor, QWidget* parent)
+    : QWidget(parent), m_editor(editor), m_model(editor->model()) {
+    GraphModel* model = m_model;
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     m_tree = new QTreeWidget(this);
@@ -26,13 +32,46 @@ ModuleTreeView::ModuleTreeView(GraphModel* model, QWidget* parent) : QWidget(par
     layout->addWidget(m_tree);
     layout->addWidget(m_totals);
     connect(model, &GraphModel::documentChanged, this, &ModuleTreeView::rebuild);
+    connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (m_syncing || !item) return;
+        m_syncing = true;
+        m_editor->selectModulePath(item->data(0, Qt::UserRole).toString());
+        m_syncing = false;
+    });
+    // Queued: the selection is read once the change that made it has finished.
+    auto later = [this] { QTimer::singleShot(0, this, &ModuleTreeView::showCanvasSelection); };
+    connect(editor->scene(), &QGraphicsScene::selectionChanged, this, later);
+    connect(editor, &Editor::levelsChanged, this, later);
     rebuild();
 }
 
+QTreeWidgetItem* ModuleTreeView::itemForPath(const QString& path) const {
+    for (QTreeWidgetItemIterator it(m_tree); *it; ++it)
+        if ((*it)->data(0, Qt::UserRole).toString() == path) return *it;
+    return nullptr;
+}
+
+void ModuleTreeView::showCanvasSelection() {
+    if (m_syncing) return;
+    const QString path = m_editor->selectedModulePath();
+    QTreeWidgetItem* item = path.isEmpty() ? nullptr : itemForPath(path);
+    m_syncing = true;
+    if (item) {
+        m_tree->setCurrentItem(item);
+        m_tree->scrollToItem(item);
+    } else {
+        m_tree->setCurrentItem(nullptr);
+        m_tree->clearSelection();
+    }
+    m_syncing = false;
+}
+
 void ModuleTreeView::rebuild() {
+    m_syncing = true; // rows made or dropped here are no user's choice
     m_tree->clear();
     const Analysis& a = m_model->analysis();
     if (a.tree.instances.empty()) {
+        m_syncing = false;
         m_totals->setText(tr("No model."));
         return;
     }
@@ -56,6 +95,10 @@ void ModuleTreeView::rebuild() {
     };
     add(0, QString(), nullptr);
     m_tree->expandToDepth(1);
+    // Names readable: every column as wide as its longest text (the dock scrolls sideways).
+    for (int c = 0; c < m_tree->columnCount(); ++c) m_tree->resizeColumnToContents(c);
+    m_syncing = false;
+    showCanvasSelection();
     const Index unique = a.tree.uniqueParameterCount();
     const Index naive = a.tree.naiveParameterCount();
     QString t = tr("Parameters: <b>%1</b> unique (what trains)").arg(withThousands(unique));

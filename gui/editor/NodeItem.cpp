@@ -120,6 +120,12 @@ void NodeItem::setRecentlyLeft(bool on) {
     update();
 }
 
+void NodeItem::setSelectedRow(int row) {
+    if (m_selectedRow == row) return;
+    m_selectedRow = row;
+    update();
+}
+
 QVariant NodeItem::itemChange(GraphicsItemChange change, const QVariant& value) {
     if (change == ItemPositionHasChanged)
         if (auto* s = dynamic_cast<EditorScene*>(scene())) s->itemMoved(m_key);
@@ -239,7 +245,9 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
                            m_look.ins.size() > 1 || m_look.outs.size() > 1;
         if (!named || m_look.kind == LookKind::Input || m_look.kind == LookKind::Output) return;
         painter->setPen(t.mutedText);
-        const QRectF tr = output ? QRectF(p.pos.x() - 100, p.pos.y() - 8, 90, 16) : QRectF(p.pos.x() + 10, p.pos.y() - 8, 90, 16);
+        const double half = r.width() / 2 - 12; // NodeLook sizes the node so both names fit
+        const QRectF tr = output ? QRectF(p.pos.x() - 10 - half, p.pos.y() - 8, half, 16)
+                                 : QRectF(p.pos.x() + 10, p.pos.y() - 8, half, 16);
         painter->drawText(tr, Qt::AlignVCenter | (output ? Qt::AlignRight : Qt::AlignLeft), p.name);
     };
     for (size_t i = 0; i < m_look.ins.size(); ++i) drawPort(m_look.ins[i], false, static_cast<int>(i));
@@ -256,7 +264,8 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
             const QRectF rr(r.left() + 10, y, r.width() - 20, 24);
             QColor fill = t.nodeBody;
             if (!seq && !row.active) fill.setAlpha(120);
-            painter->setPen(QPen(seq ? t.sequentialFrame : t.listFrame, 1));
+            const bool picked = static_cast<int>(i) == m_selectedRow;
+            painter->setPen(picked ? QPen(t.selection, 2.2) : QPen(seq ? t.sequentialFrame : t.listFrame, 1));
             painter->setBrush(fill);
             painter->drawRoundedRect(rr, 4, 4);
             painter->setPen(seq || row.active ? t.text : t.mutedText);

@@ -43,6 +43,9 @@ public:
     int portMark(bool output, int index) const;
     void setDropTarget(bool on);
     void setRecentlyLeft(bool on);
+    // The container item selected on its own (drawn outlined), or -1.
+    void setSelectedRow(int row);
+    int selectedRow() const { return m_selectedRow; }
     bool isRecentlyLeft() const { return m_recentlyLeft; }
 
     QRectF boundingRect() const override;
@@ -59,6 +62,7 @@ private:
     bool m_sharedHighlight = false;
     bool m_dropTarget = false;
     bool m_recentlyLeft = false;
+    int m_selectedRow = -1;
     std::optional<PortHit> m_highlightPort;
     std::vector<signed char> m_inMarks, m_outMarks;
     bool m_highlightOk = true;

@@ -57,6 +57,33 @@ QString itemText(const ModuleSpec& spec, const ModuleInstance* inst) {
     return shortRepr(spec.type, inst && inst->kind == ModuleKind::Layer ? inst->args : spec.args);
 }
 
+// Wide enough that nothing NodeItem::paint draws is cut short (its fonts and
+// margins), up to a cap past which long text is elided.
+double fittedWidth(const NodeLook& l) {
+    const bool framed = l.kind == LookKind::Sequential || l.kind == LookKind::ModuleList || l.kind == LookKind::Block;
+    const QString sep = QStringLiteral("  ·  ");
+    QFont f;
+    f.setPointSizeF(9.5);
+    f.setBold(true);
+    const QString title = framed ? l.title + sep + l.subtitle.section(sep, 0, 0) : l.title;
+    double w = QFontMetricsF(f).horizontalAdvance(title) + 52;
+    f.setBold(false);
+    f.setPointSizeF(8);
+    w = std::max(w, QFontMetricsF(f).horizontalAdvance(framed ? l.subtitle.section(sep, 1) : l.subtitle) + 18);
+    f.setPointSizeF(8.5);
+    const QFontMetricsF fm(f);
+    for (const QString& line : l.lines) w = std::max(w, fm.horizontalAdvance(line) + 26);
+    for (const RowLook& r : l.rows)
+        w = std::max(w, fm.horizontalAdvance(r.label + QStringLiteral("  ") + r.text) +
+                            (r.shape.isEmpty() ? 0 : fm.horizontalAdvance(r.shape) + 6) + 36);
+    for (size_t i = 0; i < std::max(l.ins.size(), l.outs.size()); ++i)
+        w = std::max(w, 2 * std::max(i < l.ins.size() ? fm.horizontalAdvance(l.ins[i].name) : 0.0,
+                                     i < l.outs.size() ? fm.horizontalAdvance(l.outs[i].name) : 0.0) + 28);
+    f.setItalic(true);
+    w = std::max(w, QFontMetricsF(f).horizontalAdvance(l.footer) + 24);
+    return std::min(std::ceil(w / 10) * 10, 520.0);
+}
+
 void placePorts(NodeLook& l, double top) {
     const double w = l.size.width();
     for (size_t i = 0; i < l.ins.size(); ++i) l.ins[i].pos = QPointF(0, top + kPortRow * (static_cast<double>(i) + 0.5));
@@ -91,7 +118,7 @@ NodeLook lookOf(const GraphModel& model, const QString& definition, const QStrin
                     if (qs(in.name) == l.title)
                         l.lines << (in.dtype == DType::Int64 ? QStringLiteral("int64 index") : QStringLiteral("any shape"));
         }
-        width = 150;
+        width = std::max(150.0, fittedWidth(l));
         l.size = QSizeF(width, kHeader + std::max<double>(kPortRow, 16.0 * l.lines.size()) + 8);
         placePorts(l, kHeader);
         l.tooltip = tips.join(QLatin1Char('\n'));
@@ -176,6 +203,7 @@ NodeLook lookOf(const GraphModel& model, const QString& definition, const QStrin
         width = 150;
     }
     if (!l.params.isEmpty()) l.lines << l.params;
+    width = std::max(width, fittedWidth(l));
     // Geometry: header, subtitle line, ports (or frame rows), body lines, footer.
     const double subtitleH = 16;
     const double portsH = kPortRow * static_cast<double>(std::max(l.ins.size(), l.outs.size()));

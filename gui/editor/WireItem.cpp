@@ -18,6 +18,7 @@ WireItem::WireItem(Wire wire, QString label, PortKind kind)
 void WireItem::setLabel(QString label, PortKind kind) {
     m_label = std::move(label);
     m_kind = kind;
+    setToolTip(m_label);
     update();
 }
 
@@ -69,11 +70,33 @@ void WireItem::setEnds(QPointF from, QPointF to) {
     stroker.setWidth(10); // easier to hit than the drawn line
     m_hit = stroker.createStroke(m_path);
     const QPointF mid = m_path.pointAtPercent(0.5);
-    m_bounds = m_hit.boundingRect().united(QRectF(mid - QPointF(90, 20), QSizeF(180, 24)));
+    m_span = std::abs(to.x() - from.x());
+    // The label (at most the span wide, stacked upwards when it wraps) stays inside.
+    const double w = std::max(60.0, m_span);
+    m_bounds = m_hit.boundingRect().united(QRectF(mid - QPointF(w / 2, 80), QSizeF(w, 84)));
 }
 
 QRectF WireItem::boundingRect() const { return m_bounds; }
 QPainterPath WireItem::shape() const { return m_hit; }
+
+QStringList WireItem::labelLines(const QFontMetricsF& fm) const {
+    // Never wider than the gap between the two nodes (it would run under the next
+    // one): a union type ("[N, 2] | [N, 3] (by t)") wraps at its parts, upwards.
+    const double room = std::max(52.0, m_span - 16);
+    QStringList lines{m_label};
+    if (fm.horizontalAdvance(m_label) + 8 > room) {
+        lines.clear();
+        QString rest = m_label;
+        const int by = rest.indexOf(QStringLiteral(" ("));
+        const QString tail = by > 0 ? rest.mid(by + 1) : QString();
+        if (by > 0) rest = rest.left(by);
+        const QStringList parts = rest.split(QStringLiteral(" | "));
+        for (int i = 0; i < parts.size(); ++i) lines << parts[i] + (i + 1 < parts.size() ? QStringLiteral(" |") : QString());
+        if (!tail.isEmpty()) lines << tail;
+    }
+    for (QString& l : lines) l = fm.elidedText(l, Qt::ElideRight, room - 8);
+    return lines;
+}
 
 void WireItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
     const Theme& t = Theme::current();
@@ -90,15 +113,21 @@ void WireItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     f.setPointSizeF(7.5);
     painter->setFont(f);
     const QFontMetricsF fm(f);
+    const QStringList lines = labelLines(fm);
     const QPointF mid = m_path.pointAtPercent(0.5);
-    const QRectF box(mid.x() - fm.horizontalAdvance(m_label) / 2 - 4, mid.y() - 17, fm.horizontalAdvance(m_label) + 8, 14);
+    double y = mid.y() - 17 - 13.0 * static_cast<double>(lines.size() - 1);
     QColor bg = t.background;
     bg.setAlpha(210);
-    painter->setPen(Qt::NoPen);
-    painter->setBrush(bg);
-    painter->drawRoundedRect(box, 3, 3);
-    painter->setPen(m_label == QLatin1String("?") ? t.error : (m_kind == PortKind::Index ? t.indexWire : t.mutedText));
-    painter->drawText(box, Qt::AlignCenter, m_label);
+    for (const QString& line : lines) {
+        const double lw = fm.horizontalAdvance(line);
+        const QRectF box(mid.x() - lw / 2 - 4, y, lw + 8, 14);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(bg);
+        painter->drawRoundedRect(box, 3, 3);
+        painter->setPen(m_label == QLatin1String("?") ? t.error : (m_kind == PortKind::Index ? t.indexWire : t.mutedText));
+        painter->drawText(box, Qt::AlignCenter, line);
+        y += 13;
+    }
 }
 
 } // namespace ml::gui

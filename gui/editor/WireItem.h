@@ -3,6 +3,7 @@
 // node items, its label is the tensor type flowing through it (batch N).
 #include "editor/GraphModel.h"
 
+#include <QFontMetricsF>
 #include <QGraphicsPathItem>
 
 namespace ml::gui {
@@ -33,6 +34,9 @@ public:
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
     static QPainterPath curve(QPointF from, QPointF to);
+    // The label as drawn: one line, or a union type wrapped at its parts, each
+    // at most the room between the ends (elided past that).
+    QStringList labelLines(const QFontMetricsF& fm) const;
 
 private:
     Wire m_wire;
@@ -41,6 +45,7 @@ private:
     QPainterPath m_path;
     QPainterPath m_hit;
     QRectF m_bounds;
+    double m_span = 0; // horizontal room between the ends, for the label
     bool m_highlighted = false;
     bool m_insertTarget = false;
 };
