@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace ml {
 
@@ -78,7 +79,10 @@ std::vector<TensorSpec> conv2dTensors(const Json& a) {
     const auto [kh, kw] = argPair(a, "kernel_size");
     const Index cout = argInt(a, "out_channels");
     const Index perGroup = argInt(a, "in_channels") / argInt(a, "groups");
-    const Index fanIn = perGroup * kh * kw;
+    // Saturated: a size past Index is refused by the analysis's parameter cap before anything is drawn.
+    Index fanIn = 0;
+    if (__builtin_mul_overflow(perGroup, kh, &fanIn) || __builtin_mul_overflow(fanIn, kw, &fanIn))
+        fanIn = std::numeric_limits<Index>::max();
     std::vector<TensorSpec> t{{"weight", {cout, perGroup, kh, kw}, false, DType::Float32, TensorInit::UniformFanIn, fanIn}};
     if (argBool(a, "bias")) t.push_back({"bias", {cout}, false, DType::Float32, TensorInit::UniformFanIn, fanIn});
     return t;
