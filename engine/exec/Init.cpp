@@ -20,26 +20,12 @@ void uniformFanIn(float* values, Index n, Index fanIn, Random& rng) {
     rng.fillUniform(values, n, -bound, bound);
 }
 
-void initLinear(float* weight, float* bias, Index outFeatures, Index inFeatures, Random& rng) {
-    uniformFanIn(weight, outFeatures * inFeatures, inFeatures, rng);
-    if (bias) uniformFanIn(bias, outFeatures, inFeatures, rng);
-}
-
-void initConv2d(float* weight, float* bias, Index outChannels, Index inChannelsPerGroup, Index kernelH,
-                Index kernelW, Random& rng) {
-    const Index fanIn = inChannelsPerGroup * kernelH * kernelW;
-    uniformFanIn(weight, outChannels * fanIn, fanIn, rng);
-    if (bias) uniformFanIn(bias, outChannels, fanIn, rng);
-}
-
-void initNormAffine(float* weight, float* bias, Index n) {
-    if (weight) std::fill(weight, weight + n, 1.0f);
-    if (bias) std::fill(bias, bias + n, 0.0f);
-}
-
-void initRunningStats(float* runningMean, float* runningVar, Index n) {
-    if (runningMean) std::fill(runningMean, runningMean + n, 0.0f);
-    if (runningVar) std::fill(runningVar, runningVar + n, 1.0f);
+void initTensor(const TensorSpec& spec, float* values, Index n, Random& rng) {
+    switch (spec.init) {
+    case TensorInit::UniformFanIn: uniformFanIn(values, n, spec.fanIn, rng); break;
+    case TensorInit::Ones: std::fill(values, values + n, 1.0f); break;
+    case TensorInit::Zeros: std::fill(values, values + n, 0.0f); break;
+    }
 }
 
 } // namespace ml

@@ -47,34 +47,19 @@ void ParameterStore::zeroGrad() {
 
 void ParameterStore::initialize(const ModuleTree& tree, std::uint64_t seed) {
     Random rng(seed);
-    // Layers in state_dict order, each once, as PyTorch constructs them.
+    // Layers in state_dict order, each once, as PyTorch constructs them; a
+    // layer's tensors in registration order (weight before bias), each as
+    // its catalog entry says.
     std::vector<InstanceId> done;
     for (const StoredTensor& t : m_tensors) {
         if (std::find(done.begin(), done.end(), t.owner) != done.end()) continue;
         done.push_back(t.owner);
         const ModuleInstance& m = tree.at(t.owner);
-        auto find = [&](const char* name) -> float* {
-            for (size_t i = 0; i < m.tensors.size(); ++i)
-                if (m.tensors[i].name == name) return at(indexOf(t.owner, static_cast<int>(i))).value.data();
-            return nullptr;
-        };
-        if (m.type == "Linear") {
-            initLinear(find("weight"), find("bias"), argInt(m.args, "out_features"), argInt(m.args, "in_features"), rng);
-        } else if (m.type == "Conv2d") {
-            const auto [kh, kw] = argPair(m.args, "kernel_size");
-            initConv2d(find("weight"), find("bias"), argInt(m.args, "out_channels"),
-                       argInt(m.args, "in_channels") / argInt(m.args, "groups"), kh, kw, rng);
-        } else if (m.type == "BatchNorm1d" || m.type == "BatchNorm2d") {
-            const Index c = argInt(m.args, "num_features");
-            if (float* w = find("weight")) initNormAffine(w, find("bias"), c);
-            if (float* mean = find("running_mean")) initRunningStats(mean, find("running_var"), c);
-            if (float* count = find("num_batches_tracked")) *count = 0.0f;
-        } else if (m.type == "LayerNorm") {
-            if (float* w = find("weight")) {
-                Index n = 1;
-                for (Index d : m.args["normalized_shape"].get<std::vector<Index>>()) n *= d;
-                initNormAffine(w, find("bias"), n);
-            }
+        for (size_t i = 0; i < m.tensors.size(); ++i) {
+            const int index = indexOf(t.owner, static_cast<int>(i));
+            if (index < 0) continue;
+            std::vector<float>& v = at(index).value;
+            initTensor(m.tensors[i], v.data(), static_cast<Index>(v.size()), rng);
         }
     }
 }

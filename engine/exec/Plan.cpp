@@ -51,22 +51,6 @@ void zeroFill(float* p, Index n) {
     }
 }
 
-const std::map<std::string, StepKind>& layerKinds() {
-    static const std::map<std::string, StepKind> kinds{
-        {"Linear", StepKind::Linear},       {"Conv2d", StepKind::Conv2d},
-        {"BatchNorm1d", StepKind::BatchNorm}, {"BatchNorm2d", StepKind::BatchNorm},
-        {"LayerNorm", StepKind::LayerNorm}, {"ReLU", StepKind::ReLU},
-        {"LeakyReLU", StepKind::LeakyReLU}, {"GELU", StepKind::GELU},
-        {"Tanh", StepKind::Tanh},           {"Sigmoid", StepKind::Sigmoid},
-        {"Softmax", StepKind::Softmax},     {"LogSoftmax", StepKind::LogSoftmax},
-        {"MaxPool2d", StepKind::MaxPool2d}, {"AvgPool2d", StepKind::AvgPool2d},
-        {"AdaptiveAvgPool2d", StepKind::AdaptiveAvgPool2d},
-        {"Flatten", StepKind::Copy},        {"Identity", StepKind::Copy},
-        {"Dropout", StepKind::Dropout},
-    };
-    return kinds;
-}
-
 // Every argument an op needs, read once from the module's JSON when the
 // plan is compiled, so a step touches no JSON (and allocates nothing).
 StepArgs parseStepArgs(const Json& a, Index rank) {
@@ -271,7 +255,9 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
     const TensorType outType = inferLayerShape(m.type, args, typeOf(x), problems);
     if (!problems.empty()) throw Error(m.path + ": " + problems.front().message);
     Step s;
-    s.kind = layerKinds().at(m.type);
+    const LayerType* type = findLayerType(m.type);
+    ML_ASSERT(type); // the analysis refused unknown types
+    s.kind = stepKindOf(type->id);
     s.label = m.path + " (" + m.type + ")";
     s.chain = chain;
     s.in = {x};
@@ -666,12 +652,11 @@ void Plan::setProfiling(bool on) {
 }
 
 std::string Plan::profileReport() const {
-    static const char* names[] = {"Linear", "Conv2d", "BatchNorm", "LayerNorm", "ReLU", "LeakyReLU", "GELU", "Tanh",
-                                  "Sigmoid", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-                                  "Copy", "Dropout", "Add", "Concat"};
     std::map<std::string, std::pair<double, double>> byKind;
     for (size_t i = 0; i < m_steps.size() && i < m_forwardSeconds.size(); ++i) {
-        auto& k = byKind[names[static_cast<int>(m_steps[i].kind)] + std::string(m_steps[i].reluAfter ? "+ReLU" : "")];
+        std::string kind(stepKindName(m_steps[i].kind));
+        if (m_steps[i].reluAfter) (kind += '+') += stepKindName(StepKind::ReLU); // appended: GCC 12 -Wrestrict
+        auto& k = byKind[kind];
         k.first += m_forwardSeconds[i];
         k.second += m_backwardSeconds[i];
     }

@@ -22,47 +22,6 @@ namespace {
 
 constexpr size_t kMaxLine = 79; // PEP 8
 
-// Per layer: its PyTorch class and the arguments always given by keyword
-// (Softmax's dim: PyTorch's default is None, ours -1). Required arguments
-// are positional; optional ones are written, by keyword, only when they
-// differ from the default. One table so it can move into the layer catalog.
-struct PyLayer {
-    const char* type;
-    const char* pyClass;
-    std::vector<std::string> positional; // besides the required ones
-    std::vector<std::string> alwaysKeyword;
-};
-
-const std::vector<PyLayer>& pyLayers() {
-    static const std::vector<PyLayer> table{
-        {"Linear", "nn.Linear", {}, {}},
-        {"Conv2d", "nn.Conv2d", {}, {}},
-        {"BatchNorm1d", "nn.BatchNorm1d", {}, {}},
-        {"BatchNorm2d", "nn.BatchNorm2d", {}, {}},
-        {"LayerNorm", "nn.LayerNorm", {}, {}},
-        {"ReLU", "nn.ReLU", {}, {}},
-        {"LeakyReLU", "nn.LeakyReLU", {"negative_slope"}, {}},
-        {"GELU", "nn.GELU", {}, {}},
-        {"Tanh", "nn.Tanh", {}, {}},
-        {"Sigmoid", "nn.Sigmoid", {}, {}},
-        {"Softmax", "nn.Softmax", {}, {"dim"}},
-        {"LogSoftmax", "nn.LogSoftmax", {}, {"dim"}},
-        {"MaxPool2d", "nn.MaxPool2d", {"stride"}, {}},
-        {"AvgPool2d", "nn.AvgPool2d", {"stride"}, {}},
-        {"AdaptiveAvgPool2d", "nn.AdaptiveAvgPool2d", {}, {}},
-        {"Flatten", "nn.Flatten", {}, {}},
-        {"Dropout", "nn.Dropout", {"p"}, {}},
-        {"Identity", "nn.Identity", {}, {}},
-    };
-    return table;
-}
-
-const PyLayer* findPyLayer(const std::string& type) {
-    for (const PyLayer& l : pyLayers())
-        if (type == l.type) return &l;
-    return nullptr;
-}
-
 const std::set<std::string>& pythonReserved() {
     static const std::set<std::string> words{
         "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
@@ -257,9 +216,11 @@ Json Exporter::inferredValue(const ModuleSpec& spec, const std::string& arg, con
 }
 
 std::vector<std::string> Exporter::layerArgs(const ModuleSpec& spec, const std::string& where) {
+    // Required arguments are positional; optional ones are written, by
+    // keyword, only when they differ from the default (the catalog's
+    // pyPositional and pyKeyword say where PyTorch differs).
     const LayerType* type = findLayerType(spec.type);
-    const PyLayer* py = findPyLayer(spec.type);
-    if (!type || !py) throw Error(where + ": layer '" + spec.type + "' has no PyTorch form; it cannot be exported");
+    if (!type) throw Error(where + ": layer '" + spec.type + "' has no PyTorch form; it cannot be exported");
     std::vector<std::string> out;
     bool positional = true;
     for (const ArgSpec& a : type->args) {
@@ -271,20 +232,20 @@ std::vector<std::string> Exporter::layerArgs(const ModuleSpec& spec, const std::
             v = inferredValue(spec, a.name, where, [&](const ModuleInstance& m) {
                 return m.args.contains(a.name) ? m.args[a.name] : Json();
             });
-        } else if (std::count(py->alwaysKeyword.begin(), py->alwaysKeyword.end(), a.name)) {
+        } else if (std::count(type->pyKeyword.begin(), type->pyKeyword.end(), a.name)) {
             v = a.defaultValue;
         } else {
             positional = false;
             continue;
         }
         const bool isRef = v.is_string() && v.get<std::string>().starts_with("$");
-        const bool keyword = std::count(py->alwaysKeyword.begin(), py->alwaysKeyword.end(), a.name) > 0;
+        const bool keyword = std::count(type->pyKeyword.begin(), type->pyKeyword.end(), a.name) > 0;
         if (!required && !isRef && !keyword && v == a.defaultValue) {
             positional = false;
             continue;
         }
         const bool pos = positional && !keyword &&
-                         (required || std::count(py->positional.begin(), py->positional.end(), a.name));
+                         (required || std::count(type->pyPositional.begin(), type->pyPositional.end(), a.name));
         if (!pos) positional = false;
         out.push_back(pos ? pyValue(v) : a.name + "=" + pyValue(v));
     }
@@ -368,9 +329,9 @@ std::vector<std::string> Exporter::moduleExpr(const ModuleSpec& spec, const std:
     }
     if (const BlockDef* def = m_doc.findDefinition(spec.type))
         return callLines(lead, def->name, blockArgs(spec, *def, where), indent, tail);
-    const PyLayer* py = findPyLayer(spec.type);
-    if (!py) throw Error(where + ": layer '" + spec.type + "' has no PyTorch form; it cannot be exported");
-    return callLines(lead, py->pyClass, layerArgs(spec, where), indent, tail);
+    const LayerType* type = findLayerType(spec.type);
+    if (!type) throw Error(where + ": layer '" + spec.type + "' has no PyTorch form; it cannot be exported");
+    return callLines(lead, type->pyClass, layerArgs(spec, where), indent, tail);
 }
 
 void Exporter::writeInit(const BlockDef& def) {
@@ -661,7 +622,7 @@ PyTorchCode Exporter::run(const std::string& sourceName) {
 } // namespace
 
 std::string pytorchLayerClass(const std::string& layerType) {
-    const PyLayer* l = findPyLayer(layerType);
+    const LayerType* l = findLayerType(layerType);
     return l ? l->pyClass : "";
 }
 

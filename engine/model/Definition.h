@@ -29,7 +29,7 @@ const char* dtypeName(DType dtype); // "float32", "int64"
 // a primitive layer, a container, an instance of a block definition, or a
 // second name for a sibling instance (`same_as`, sharing its parameters).
 struct ModuleSpec {
-    std::string type;                // "Linear", "Sequential", "ModuleList", or a block name
+    std::string type;                // a layer type (model/LayerCatalog.h), Sequential, ModuleList, or a block name
     Json args = Json::object();      // layer or block arguments; a string "$name" refers to a block argument
     std::vector<ModuleSpec> items;   // children of a Sequential or ModuleList, named "0", "1", ...
     std::string sameAs;              // non-empty: this name registers the sibling `sameAs` again

@@ -51,8 +51,115 @@ TensorType withDims(const TensorType& in, std::vector<Index> dims) {
     return t;
 }
 
-TensorType inferPool(const std::string& type, const Json& args, const TensorType& in,
+// The shape rules, one per layer: `type` is the layer's name (for
+// messages), the input a fixed float32 type.
+using ShapeRule = TensorType (*)(const std::string& type, Json& args, const TensorType& in,
+                                 std::vector<ShapeProblem>& problems);
+
+TensorType keepShape(const std::string&, Json&, const TensorType& in, std::vector<ShapeProblem>&) { return in; }
+
+TensorType inferLinear(const std::string& type, Json& args, const TensorType& in, std::vector<ShapeProblem>& problems) {
+    if (in.rank() < 2) {
+        expectRank(in, {2}, type, "[N, in_features]", problems);
+        return TensorType::unknown();
+    }
+    if (in.rank() == 4) {
+        problems.push_back({"rank-mismatch",
+                            type + " expects [N, in_features] but its input is " + typeToString(in) +
+                                "; it would act on the last dimension only (" + str(in.dims.back()) + ").",
+                            "insert a Flatten before it (in_features is then " +
+                                str(in.dims[1] * in.dims[2] * in.dims[3]) + ")."});
+        return TensorType::unknown();
+    }
+    if (!resolveSize(args, "in_features", in.dims.back(), type, in, "features", problems))
+        return TensorType::unknown();
+    std::vector<Index> dims = in.dims;
+    dims.back() = argInt(args, "out_features");
+    return withDims(in, dims);
+}
+
+TensorType inferConv2d(const std::string& type, Json& args, const TensorType& in, std::vector<ShapeProblem>& problems) {
+    if (!expectRank(in, {4}, type, "[N, C, H, W]", problems)) return TensorType::unknown();
+    if (!resolveSize(args, "in_channels", in.dims[1], type, in, "channels", problems)) return TensorType::unknown();
+    const Index groups = argInt(args, "groups");
+    const Index cin = argInt(args, "in_channels"), cout = argInt(args, "out_channels");
+    if (cin % groups != 0 || cout % groups != 0) {
+        problems.push_back({"bad-argument",
+                            type + " groups = " + str(groups) + " must divide in_channels (" + str(cin) +
+                                ") and out_channels (" + str(cout) + ").",
+                            "choose groups that divides both."});
+        return TensorType::unknown();
+    }
+    const auto [kh, kw] = argPair(args, "kernel_size");
+    const auto [sh, sw] = argPair(args, "stride");
+    const auto [ph, pw] = argPair(args, "padding");
+    const auto [dh, dw] = argPair(args, "dilation");
+    const Index oh = kernels::convOutputSize(in.dims[2], kh, sh, ph, dh);
+    const Index ow = kernels::convOutputSize(in.dims[3], kw, sw, pw, dw);
+    if (oh <= 0 || ow <= 0) {
+        problems.push_back({"empty-output",
+                            type + " output would be empty: input " + typeToString(in) + " is smaller than the " +
+                                str(kh) + "x" + str(kw) + " kernel (dilation " + str(dh) + ") with padding " +
+                                str(ph) + ".",
+                            "add padding, or use a smaller kernel_size."});
+        return TensorType::unknown();
+    }
+    return withDims(in, {in.dims[0], cout, oh, ow});
+}
+
+TensorType inferBatchNorm(const std::string& type, Json& args, const TensorType& in, bool is2d,
+                          std::vector<ShapeProblem>& problems) {
+    if (!(is2d ? expectRank(in, {4}, type, "[N, C, H, W]", problems)
+               : expectRank(in, {2, 3}, type, "[N, C] or [N, C, L]", problems)))
+        return TensorType::unknown();
+    if (!resolveSize(args, "num_features", in.dims[1], type, in, is2d ? "channels" : "features", problems))
+        return TensorType::unknown();
+    return in;
+}
+TensorType inferBatchNorm1d(const std::string& type, Json& args, const TensorType& in,
+                            std::vector<ShapeProblem>& problems) {
+    return inferBatchNorm(type, args, in, false, problems);
+}
+TensorType inferBatchNorm2d(const std::string& type, Json& args, const TensorType& in,
+                            std::vector<ShapeProblem>& problems) {
+    return inferBatchNorm(type, args, in, true, problems);
+}
+
+TensorType inferLayerNorm(const std::string& type, Json& args, const TensorType& in,
+                          std::vector<ShapeProblem>& problems) {
+    if (in.rank() < 2) {
+        expectRank(in, {2}, type, "[N, ..., D]", problems);
+        return TensorType::unknown();
+    }
+    if (!args.contains("normalized_shape") || args["normalized_shape"].is_null())
+        args["normalized_shape"] = Json::array({in.dims.back()});
+    const auto shape = args["normalized_shape"].get<std::vector<Index>>();
+    const bool fits = static_cast<Index>(shape.size()) < in.rank() &&
+                      std::equal(shape.rbegin(), shape.rend(), in.dims.rbegin());
+    if (!fits) {
+        problems.push_back({"shape-mismatch",
+                            type + " normalized_shape " + dimsToString(shape) +
+                                " does not match the last dimensions of its input " + typeToString(in) + ".",
+                            "set normalized_shape to [" + str(in.dims.back()) + "], or leave it out."});
+        return TensorType::unknown();
+    }
+    return in;
+}
+
+TensorType inferSoftmax(const std::string& type, Json& args, const TensorType& in, std::vector<ShapeProblem>& problems) {
+    if (normalizeDim(argInt(args, "dim"), in.rank()) < 0) {
+        problems.push_back({"bad-argument",
+                            type + " dim = " + str(argInt(args, "dim")) + " is out of range for " + typeToString(in) +
+                                ".",
+                            "use dim = -1 (the last dimension)."});
+        return TensorType::unknown();
+    }
+    return in;
+}
+
+TensorType inferPool(const std::string& type, Json& mutableArgs, const TensorType& in,
                      std::vector<ShapeProblem>& problems) {
+    const Json& args = mutableArgs; // reads only
     if (!expectRank(in, {4}, type, "[N, C, H, W]", problems)) return TensorType::unknown();
     const auto [kh, kw] = argPair(args, "kernel_size");
     const auto [sh, sw] = args["stride"].is_null() ? std::make_pair(kh, kw) : argPair(args, "stride");
@@ -78,6 +185,45 @@ TensorType inferPool(const std::string& type, const Json& args, const TensorType
     return withDims(in, {in.dims[0], in.dims[1], oh, ow});
 }
 
+TensorType inferAdaptivePool(const std::string& type, Json& args, const TensorType& in,
+                             std::vector<ShapeProblem>& problems) {
+    if (!expectRank(in, {4}, type, "[N, C, H, W]", problems)) return TensorType::unknown();
+    const auto [oh, ow] = argPair(args, "output_size");
+    return withDims(in, {in.dims[0], in.dims[1], oh, ow});
+}
+
+TensorType inferFlatten(const std::string&, Json& args, const TensorType& in, std::vector<ShapeProblem>& problems) {
+    std::vector<std::string> names{"x"};
+    return inferOpShape("flatten", args, {in}, names, problems);
+}
+
+// One rule per catalog layer, in LayerId order.
+struct LayerShapeRule {
+    LayerId layer;
+    ShapeRule infer;
+};
+constexpr LayerShapeRule kShapeRules[] = {
+    {LayerId::Linear, inferLinear},
+    {LayerId::Conv2d, inferConv2d},
+    {LayerId::BatchNorm1d, inferBatchNorm1d},
+    {LayerId::BatchNorm2d, inferBatchNorm2d},
+    {LayerId::LayerNorm, inferLayerNorm},
+    {LayerId::ReLU, keepShape},
+    {LayerId::LeakyReLU, keepShape},
+    {LayerId::GELU, keepShape},
+    {LayerId::Tanh, keepShape},
+    {LayerId::Sigmoid, keepShape},
+    {LayerId::Softmax, inferSoftmax},
+    {LayerId::LogSoftmax, inferSoftmax},
+    {LayerId::MaxPool2d, inferPool},
+    {LayerId::AvgPool2d, inferPool},
+    {LayerId::AdaptiveAvgPool2d, inferAdaptivePool},
+    {LayerId::Flatten, inferFlatten},
+    {LayerId::Dropout, keepShape},
+    {LayerId::Identity, keepShape},
+};
+static_assert(coversEveryLayer(kShapeRules), "every catalog layer needs a shape rule in kShapeRules, in LayerId order");
+
 } // namespace
 
 TensorType inferLayerShape(const std::string& type, Json& args, const TensorType& in,
@@ -87,104 +233,9 @@ TensorType inferLayerShape(const std::string& type, Json& args, const TensorType
                             "connect a tensor, not an index, to this port."});
         return TensorType::unknown();
     }
-    if (type == "Linear") {
-        if (in.rank() < 2) {
-            expectRank(in, {2}, type, "[N, in_features]", problems);
-            return TensorType::unknown();
-        }
-        if (in.rank() == 4) {
-            problems.push_back({"rank-mismatch",
-                                "Linear expects [N, in_features] but its input is " + typeToString(in) +
-                                    "; it would act on the last dimension only (" + str(in.dims.back()) + ").",
-                                "insert a Flatten before it (in_features is then " +
-                                    str(in.dims[1] * in.dims[2] * in.dims[3]) + ")."});
-            return TensorType::unknown();
-        }
-        if (!resolveSize(args, "in_features", in.dims.back(), type, in, "features", problems))
-            return TensorType::unknown();
-        std::vector<Index> dims = in.dims;
-        dims.back() = argInt(args, "out_features");
-        return withDims(in, dims);
-    }
-    if (type == "Conv2d") {
-        if (!expectRank(in, {4}, type, "[N, C, H, W]", problems)) return TensorType::unknown();
-        if (!resolveSize(args, "in_channels", in.dims[1], type, in, "channels", problems))
-            return TensorType::unknown();
-        const Index groups = argInt(args, "groups");
-        const Index cin = argInt(args, "in_channels"), cout = argInt(args, "out_channels");
-        if (cin % groups != 0 || cout % groups != 0) {
-            problems.push_back({"bad-argument",
-                                "Conv2d groups = " + str(groups) + " must divide in_channels (" + str(cin) +
-                                    ") and out_channels (" + str(cout) + ").",
-                                "choose groups that divides both."});
-            return TensorType::unknown();
-        }
-        const auto [kh, kw] = argPair(args, "kernel_size");
-        const auto [sh, sw] = argPair(args, "stride");
-        const auto [ph, pw] = argPair(args, "padding");
-        const auto [dh, dw] = argPair(args, "dilation");
-        const Index oh = kernels::convOutputSize(in.dims[2], kh, sh, ph, dh);
-        const Index ow = kernels::convOutputSize(in.dims[3], kw, sw, pw, dw);
-        if (oh <= 0 || ow <= 0) {
-            problems.push_back({"empty-output",
-                                "Conv2d output would be empty: input " + typeToString(in) + " is smaller than the " +
-                                    str(kh) + "x" + str(kw) + " kernel (dilation " + str(dh) + ") with padding " +
-                                    str(ph) + ".",
-                                "add padding, or use a smaller kernel_size."});
-            return TensorType::unknown();
-        }
-        return withDims(in, {in.dims[0], cout, oh, ow});
-    }
-    if (type == "BatchNorm1d" || type == "BatchNorm2d") {
-        const bool is2d = type == "BatchNorm2d";
-        if (!(is2d ? expectRank(in, {4}, type, "[N, C, H, W]", problems)
-                   : expectRank(in, {2, 3}, type, "[N, C] or [N, C, L]", problems)))
-            return TensorType::unknown();
-        if (!resolveSize(args, "num_features", in.dims[1], type, in, is2d ? "channels" : "features", problems))
-            return TensorType::unknown();
-        return in;
-    }
-    if (type == "LayerNorm") {
-        if (in.rank() < 2) {
-            expectRank(in, {2}, type, "[N, ..., D]", problems);
-            return TensorType::unknown();
-        }
-        if (!args.contains("normalized_shape") || args["normalized_shape"].is_null())
-            args["normalized_shape"] = Json::array({in.dims.back()});
-        const auto shape = args["normalized_shape"].get<std::vector<Index>>();
-        const bool fits = static_cast<Index>(shape.size()) < in.rank() &&
-                          std::equal(shape.rbegin(), shape.rend(), in.dims.rbegin());
-        if (!fits) {
-            problems.push_back({"shape-mismatch",
-                                "LayerNorm normalized_shape " + dimsToString(shape) +
-                                    " does not match the last dimensions of its input " + typeToString(in) + ".",
-                                "set normalized_shape to [" + str(in.dims.back()) + "], or leave it out."});
-            return TensorType::unknown();
-        }
-        return in;
-    }
-    if (type == "Softmax" || type == "LogSoftmax") {
-        if (normalizeDim(argInt(args, "dim"), in.rank()) < 0) {
-            problems.push_back({"bad-argument",
-                                type + " dim = " + str(argInt(args, "dim")) + " is out of range for " +
-                                    typeToString(in) + ".",
-                                "use dim = -1 (the last dimension)."});
-            return TensorType::unknown();
-        }
-        return in;
-    }
-    if (type == "MaxPool2d" || type == "AvgPool2d") return inferPool(type, args, in, problems);
-    if (type == "AdaptiveAvgPool2d") {
-        if (!expectRank(in, {4}, type, "[N, C, H, W]", problems)) return TensorType::unknown();
-        const auto [oh, ow] = argPair(args, "output_size");
-        return withDims(in, {in.dims[0], in.dims[1], oh, ow});
-    }
-    if (type == "Flatten") {
-        std::vector<std::string> names{"x"};
-        return inferOpShape("flatten", args, {in}, names, problems);
-    }
-    // ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Dropout, Identity keep the shape.
-    return in;
+    const LayerType* layer = findLayerType(type);
+    if (!layer) return in; // unknown types are reported where they are instantiated
+    return kShapeRules[static_cast<size_t>(layer->id)].infer(type, args, in, problems);
 }
 
 TensorType inferOpShape(const std::string& op, const Json& args, const std::vector<TensorType>& inputs,

@@ -11,35 +11,6 @@ namespace ml {
 
 namespace {
 
-std::string pyBool(const Json& v) { return v.get<bool>() ? "True" : "False"; }
-
-std::string pyFloat(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", x);
-    std::string s = buf;
-    if (s.find_first_of(".e") == std::string::npos) s += ".0";
-    return s;
-}
-
-// "(a, b)". Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "(" + string.
-std::string pyPair(const Json& a, const Json& b) {
-    std::string s(1, '(');
-    s += a.dump();
-    s += ", ";
-    s += b.dump();
-    s += ')';
-    return s;
-}
-
-// An int or [h, w] as PyTorch prints a size tuple: "(3, 3)".
-std::string pyTuple(const Json& v) { return v.is_array() ? pyPair(v[0], v[1]) : pyPair(v, v); }
-
-std::string pyScalarOrTuple(const Json& v) { return v.is_array() ? pyPair(v[0], v[1]) : v.dump(); }
-
-std::string arg(const ModuleInstance& m, const char* name) {
-    return m.args.contains(name) ? m.args[name].dump() : std::string("?");
-}
-
 Index numel(const std::vector<Index>& shape) {
     Index n = 1;
     for (Index d : shape) n *= d;
@@ -72,52 +43,14 @@ std::map<InstanceId, std::vector<std::string>> registeredNames(const ModuleTree&
 } // namespace
 
 std::string moduleRepr(const ModuleInstance& m) {
-    const Json& a = m.args;
     const std::string& t = m.type;
     if (m.kind != ModuleKind::Layer) return t;
+    const LayerType* type = findLayerType(t);
+    if (!type) return t + "()";
     // An argument that failed its check (diagnosed) is absent: show nothing rather than read it.
-    if (const LayerType* type = findLayerType(t))
-        for (const ArgSpec& spec : type->args)
-            if (!spec.inferable && !a.contains(spec.name)) return t + "(invalid arguments)";
-    if (t == "Linear")
-        return t + "(in_features=" + arg(m, "in_features") + ", out_features=" + arg(m, "out_features") +
-               ", bias=" + pyBool(a["bias"]) + ")";
-    if (t == "Conv2d") {
-        std::string s = t + "(" + arg(m, "in_channels") + ", " + arg(m, "out_channels") +
-                        ", kernel_size=" + pyTuple(a["kernel_size"]) + ", stride=" + pyTuple(a["stride"]);
-        if (pyTuple(a["padding"]) != "(0, 0)") s += ", padding=" + pyTuple(a["padding"]);
-        if (pyTuple(a["dilation"]) != "(1, 1)") s += ", dilation=" + pyTuple(a["dilation"]);
-        if (a["groups"].get<Index>() != 1) s += ", groups=" + a["groups"].dump();
-        if (!a["bias"].get<bool>()) s += ", bias=False";
-        return s + ")";
-    }
-    if (t == "BatchNorm1d" || t == "BatchNorm2d")
-        return t + "(" + arg(m, "num_features") + ", eps=" + pyFloat(a["eps"].get<double>()) +
-               ", momentum=" + pyFloat(a["momentum"].get<double>()) + ", affine=" + pyBool(a["affine"]) +
-               ", track_running_stats=" + pyBool(a["track_running_stats"]) + ")";
-    if (t == "LayerNorm") {
-        std::string shape = "(";
-        if (a.contains("normalized_shape"))
-            for (const Json& d : a["normalized_shape"]) shape += d.dump() + ",";
-        if (shape.size() > 2 && a["normalized_shape"].size() > 1) shape.pop_back();
-        return t + "(" + shape + "), eps=" + pyFloat(a["eps"].get<double>()) +
-               ", elementwise_affine=" + pyBool(a["elementwise_affine"]) + ")";
-    }
-    if (t == "LeakyReLU") return t + "(negative_slope=" + pyFloat(a["negative_slope"].get<double>()) + ")";
-    if (t == "GELU") return t + "(approximate='" + a["approximate"].get<std::string>() + "')";
-    if (t == "Softmax" || t == "LogSoftmax") return t + "(dim=" + a["dim"].dump() + ")";
-    if (t == "MaxPool2d" || t == "AvgPool2d") {
-        const Json& stride = a["stride"].is_null() ? a["kernel_size"] : a["stride"];
-        std::string s = t + "(kernel_size=" + pyScalarOrTuple(a["kernel_size"]) + ", stride=" +
-                        pyScalarOrTuple(stride) + ", padding=" + pyScalarOrTuple(a["padding"]);
-        if (t == "MaxPool2d")
-            s += ", dilation=" + pyScalarOrTuple(a["dilation"]) + ", ceil_mode=" + pyBool(a["ceil_mode"]);
-        return s + ")";
-    }
-    if (t == "AdaptiveAvgPool2d") return t + "(output_size=" + pyScalarOrTuple(a["output_size"]) + ")";
-    if (t == "Flatten") return t + "(start_dim=" + a["start_dim"].dump() + ", end_dim=" + a["end_dim"].dump() + ")";
-    if (t == "Dropout") return t + "(p=" + pyFloat(a["p"].get<double>()) + ", inplace=False)";
-    return t + "()";
+    for (const ArgSpec& spec : type->args)
+        if (!spec.inferable && !m.args.contains(spec.name)) return t + "(invalid arguments)";
+    return type->repr(m.args);
 }
 
 std::vector<SharedModule> sharedModules(const ModuleTree& tree) {

@@ -3,6 +3,7 @@
 #include "editor/Editor.h"
 #include "editor/EditorScene.h"
 #include "editor/EditorView.h"
+#include "model/LayerCatalog.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -32,7 +33,7 @@ ModelDocument generated(int n) {
         } else {
             const std::string child = "l" + std::to_string(i);
             ModuleSpec s;
-            s.type = "Linear";
+            s.type = layerName(LayerId::Linear);
             s.args = {{"in_features", 32}, {"out_features", 32}};
             b.children.push_back({child, s});
             node.call = child;

@@ -556,13 +556,12 @@ ModuleSpec itemOf(const BlockDef& d, const Node& n) {
         if (n.listUse != ListUse::None) throw Error("'" + n.id + "' indexes a ModuleList; it cannot be an item.");
         return baseChild(d, n.call)->spec;
     }
-    ModuleSpec s;
-    if (n.op == "relu") s.type = "ReLU";
-    else if (n.op == "flatten") {
-        s.type = "Flatten";
-        s.args = n.args;
-    } else
+    const OpType* op = findOpType(n.op);
+    if (!op || op->moduleForm == LayerId::Count)
         throw Error("op '" + n.op + "' (node '" + n.id + "') has several inputs; a Sequential item takes one.");
+    ModuleSpec s;
+    s.type = layerName(op->moduleForm);
+    s.args = n.args;
     return s;
 }
 
@@ -1157,14 +1156,14 @@ void insertProjection(ModelDocument& doc, const std::string& def, const std::str
                                    [](const BlockParameter& p) { return p.name == "in_channels"; });
     const Json c = hasOut ? Json("$out_channels") : Json(channels);
     ModuleSpec conv;
-    conv.type = "Conv2d";
+    conv.type = layerName(LayerId::Conv2d);
     if (hasIn) conv.args["in_channels"] = "$in_channels";
     conv.args["out_channels"] = c;
     conv.args["kernel_size"] = 1;
     if (stride != 1) conv.args["stride"] = stride;
     conv.args["bias"] = false;
     ModuleSpec bn;
-    bn.type = "BatchNorm2d";
+    bn.type = layerName(LayerId::BatchNorm2d);
     bn.args["num_features"] = c;
     ModuleSpec seq;
     seq.type = "Sequential";

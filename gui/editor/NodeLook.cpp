@@ -1,5 +1,6 @@
 #include "editor/NodeLook.h"
 
+#include "model/LayerCatalog.h"
 #include "shape/Summary.h"
 
 #include <QFontMetricsF>
@@ -19,33 +20,11 @@ QString argText(const Json& v) {
     if (v.is_array() && v.size() == 2 && v[0] == v[1]) return qs(v[0].dump());
     return qs(v.dump());
 }
-QString arg(const Json& args, const char* name, const char* fallback = "?") {
-    return args.contains(name) ? argText(args[name]) : QString::fromLatin1(fallback);
-}
 } // namespace
 
 QString shortRepr(const std::string& type, const Json& args) {
-    const QString t = qs(type);
-    const QString arrow = QStringLiteral(" → ");
-    if (type == "Linear") return t + "(" + arg(args, "in_features") + arrow + arg(args, "out_features") + ")";
-    if (type == "Conv2d") {
-        QString s = t + "(" + arg(args, "in_channels") + arrow + arg(args, "out_channels") + ", k" +
-                    arg(args, "kernel_size");
-        if (args.contains("stride") && argText(args["stride"]) != "1") s += ", s" + argText(args["stride"]);
-        if (args.contains("padding") && argText(args["padding"]) != "0") s += ", p" + argText(args["padding"]);
-        return s + ")";
-    }
-    if (type == "BatchNorm1d" || type == "BatchNorm2d") return t + "(" + arg(args, "num_features") + ")";
-    if (type == "MaxPool2d" || type == "AvgPool2d") {
-        QString s = t + "(k" + arg(args, "kernel_size");
-        if (args.contains("stride") && !args["stride"].is_null()) s += ", s" + argText(args["stride"]);
-        return s + ")";
-    }
-    if (type == "AdaptiveAvgPool2d") return t + "(" + arg(args, "output_size") + ")";
-    if (type == "Dropout") return t + "(p=" + arg(args, "p", "0.5") + ")";
-    if (type == "LayerNorm") return t + "(" + arg(args, "normalized_shape") + ")";
-    if (type == "Softmax" || type == "LogSoftmax") return t + "(dim=" + arg(args, "dim", "-1") + ")";
-    return t;
+    const LayerType* layer = findLayerType(type);
+    return qs(layer ? layer->label(args) : type);
 }
 
 namespace {

@@ -11,8 +11,8 @@ namespace ml::gui {
 
 struct PaletteEntry {
     QString id;       // "layer:Linear", "op:add", "container:Sequential", "block:ResidualBlock", "block:+"
-    QString label;    // "Linear"
-    QString category; // "Linear", "Containers", "Ops", "Blocks", ...
+    QString label;    // the layer type, op, container or block name
+    QString category; // a layer category (layerCategories()), Containers, Ops or Blocks
     QString summary;  // one sentence
 };
 

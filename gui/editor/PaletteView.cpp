@@ -2,6 +2,7 @@
 
 #include "editor/Editor.h"
 #include "editor/PaletteEntries.h"
+#include "model/LayerCatalog.h"
 
 #include <QDrag>
 #include <QHeaderView>
@@ -55,8 +56,9 @@ void PaletteView::rebuild() {
     m_tree->clear();
     const auto all = paletteEntries(m_editor->model()->document());
     const auto shown = m_search->text().isEmpty() ? all : searchEntries(all, m_search->text());
-    QStringList order{"Containers", "Blocks", "Linear", "Convolution", "Normalization", "Activation", "Pooling",
-                      "Reshape", "Regularization", "Ops"};
+    QStringList order{"Containers", "Blocks"};
+    for (const std::string& c : layerCategories()) order << QString::fromStdString(c);
+    order << "Ops";
     for (const PaletteEntry& e : shown)
         if (!order.contains(e.category)) order << e.category;
     for (const QString& cat : order) {

@@ -233,6 +233,7 @@ private Q_SLOTS:
     void schemaRejectsBadInput();
     void schemaMatchesReaderKeys();
     void schemaMatchesLayerCatalog();
+    void catalogEntriesDescribeEachLayer();
     void documentedExampleIsValid();
 };
 
@@ -751,6 +752,52 @@ void TestModelJson::schemaMatchesReaderKeys() {
         for (const auto& [k, x] : file.items()) QVERIFY2(schema["properties"].contains(k), k.c_str());
         for (const Json& r : schema["required"]) QVERIFY2(file.contains(r.get<std::string>()), e.c_str());
     }
+}
+
+void TestModelJson::catalogEntriesDescribeEachLayer() {
+    // One entry per LayerId, in order, named as the id.
+    QCOMPARE(ml::layerTypes().size(), ml::kLayerCount);
+    for (size_t i = 0; i < ml::kLayerCount; ++i) {
+        const ml::LayerType& t = ml::layerTypes()[i];
+        QCOMPARE(static_cast<size_t>(t.id), i);
+        QCOMPARE(t.name, std::string(ml::layerName(t.id)));
+        QCOMPARE(&ml::layerType(t.id), &t);
+        QCOMPARE(t.pyClass, "nn." + t.name);
+        QVERIFY2(std::count(ml::layerCategories().begin(), ml::layerCategories().end(), t.category) == 1,
+                 t.name.c_str());
+    }
+    QCOMPARE(std::string(ml::layerName(ml::LayerId::AdaptiveAvgPool2d)), std::string("AdaptiveAvgPool2d"));
+    // Tensors with their PyTorch names and initialization.
+    const ml::Json conv{{"in_channels", 4}, {"out_channels", 6}, {"kernel_size", {3, 5}}, {"stride", 1},
+                        {"padding", {1, 2}}, {"dilation", 1}, {"groups", 2}, {"bias", true}};
+    const std::vector<ml::TensorSpec> c = ml::layerType(ml::LayerId::Conv2d).tensors(conv);
+    QCOMPARE(c.size(), size_t(2));
+    QCOMPARE(c[0].name, std::string("weight"));
+    QCOMPARE(c[0].shape, (std::vector<ml::Index>{6, 2, 3, 5}));
+    QVERIFY(c[0].init == ml::TensorInit::UniformFanIn && c[1].init == ml::TensorInit::UniformFanIn);
+    QCOMPARE(c[0].fanIn, ml::Index(30));
+    QCOMPARE(c[1].fanIn, ml::Index(30));
+    const std::vector<ml::TensorSpec> bn = ml::layerTensors(
+        "BatchNorm1d", {{"num_features", 3}, {"affine", false}, {"track_running_stats", true}});
+    QCOMPARE(bn.size(), size_t(3));
+    QCOMPARE(bn[1].name, std::string("running_var"));
+    QVERIFY(bn[1].isBuffer && bn[1].init == ml::TensorInit::Ones);
+    QVERIFY(bn[2].dtype == ml::DType::Int64 && bn[2].init == ml::TensorInit::Zeros);
+    QVERIFY(ml::layerTensors("ReLU", ml::Json::object()).empty());
+    // Repr (PyTorch's print) and the canvas label, which shows "?" for an argument left to inference.
+    QCOMPARE(ml::layerType(ml::LayerId::Conv2d).repr(conv),
+             std::string("Conv2d(4, 6, kernel_size=(3, 5), stride=(1, 1), padding=(1, 2), groups=2)"));
+    QCOMPARE(ml::layerType(ml::LayerId::Conv2d).label(conv), std::string("Conv2d(4 \u2192 6, k[3,5], p[1,2])"));
+    QCOMPARE(ml::layerType(ml::LayerId::Linear).label({{"out_features", 5}}), std::string("Linear(? \u2192 5)"));
+    QCOMPARE(ml::layerType(ml::LayerId::Tanh).repr(ml::Json::object()), std::string("Tanh()"));
+    QCOMPARE(ml::layerType(ml::LayerId::Tanh).label(ml::Json::object()), std::string("Tanh"));
+    QCOMPARE(ml::layerType(ml::LayerId::Dropout).label(ml::Json::object()), std::string("Dropout(p=0.5)"));
+    // PyTorch constructor details, and the ops' module forms.
+    QCOMPARE(ml::layerType(ml::LayerId::Softmax).pyKeyword, std::vector<std::string>{"dim"});
+    QCOMPARE(ml::layerType(ml::LayerId::MaxPool2d).pyPositional, std::vector<std::string>{"stride"});
+    QVERIFY(ml::findOpType("relu")->moduleForm == ml::LayerId::ReLU);
+    QVERIFY(ml::findOpType("flatten")->moduleForm == ml::LayerId::Flatten);
+    QVERIFY(ml::findOpType("add")->moduleForm == ml::LayerId::Count);
 }
 
 void TestModelJson::schemaMatchesLayerCatalog() {

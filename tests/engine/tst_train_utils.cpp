@@ -2,6 +2,7 @@
 // the training metrics (accuracy, running mean).
 #include "core/Error.h"
 #include "exec/Init.h"
+#include "model/LayerCatalog.h"
 #include "train/Metrics.h"
 #include "core/Random.h"
 
@@ -184,11 +185,27 @@ void TestTrainUtils::randomStateRoundTrip() {
     QVERIFY(thrown);
 }
 
+namespace {
+// A layer's parameters and buffers as its catalog entry describes them,
+// initialized in registration order from one generator (as ParameterStore does).
+std::vector<Vec> initLayer(const char* type, const ml::Json& args, ml::Random& r) {
+    std::vector<Vec> out;
+    for (const ml::TensorSpec& t : ml::layerTensors(type, args)) {
+        Vec v(static_cast<size_t>(ml::Tensor::numel(t.shape)), 99.0f);
+        ml::initTensor(t, v.data(), Index(v.size()), r);
+        out.push_back(v);
+    }
+    return out;
+}
+} // namespace
+
 void TestTrainUtils::initLinear() {
     // Linear(4, 3): weight and bias from U(-1/2, 1/2), weight drawn first.
-    Vec w(12, 99.0f), bias(3, 99.0f);
     ml::Random r(5);
-    ml::initLinear(w.data(), bias.data(), 3, 4, r);
+    const std::vector<Vec> t = initLayer("Linear", {{"in_features", 4}, {"out_features", 3}, {"bias", true}}, r);
+    QCOMPARE(t.size(), size_t(2));
+    const Vec &w = t[0], &bias = t[1];
+    QCOMPARE(w.size(), size_t(12));
     for (float x : w)
         QVERIFY(x >= -0.5f && x < 0.5f);
     for (float x : bias)
@@ -199,17 +216,20 @@ void TestTrainUtils::initLinear() {
     QCOMPARE(w, Vec(expected.begin(), expected.begin() + 12));
     QCOMPARE(bias, Vec(expected.begin() + 12, expected.end()));
     // No bias: only the weight is drawn.
-    Vec w2(12);
     ml::Random r2(5);
-    ml::initLinear(w2.data(), nullptr, 3, 4, r2);
-    QCOMPARE(w2, w);
+    const std::vector<Vec> t2 = initLayer("Linear", {{"in_features", 4}, {"out_features", 3}, {"bias", false}}, r2);
+    QCOMPARE(t2.size(), size_t(1));
+    QCOMPARE(t2[0], w);
 }
 
 void TestTrainUtils::initConv2dFanIn() {
     // Conv2d(4, 5, kernel 3, groups 2): fan_in = 4/2 * 3 * 3 = 18.
-    Vec w(5 * 2 * 3 * 3), bias(5);
     ml::Random r(6);
-    ml::initConv2d(w.data(), bias.data(), 5, 2, 3, 3, r);
+    const std::vector<Vec> t = initLayer(
+        "Conv2d", {{"in_channels", 4}, {"out_channels", 5}, {"kernel_size", 3}, {"groups", 2}, {"bias", true}}, r);
+    QCOMPARE(t.size(), size_t(2));
+    const Vec &w = t[0], &bias = t[1];
+    QCOMPARE(w.size(), size_t(5 * 2 * 3 * 3));
     ml::Random again(6);
     const float bound = float(1.0 / std::sqrt(18.0));
     Vec expected(w.size() + bias.size());
@@ -220,28 +240,36 @@ void TestTrainUtils::initConv2dFanIn() {
 
 void TestTrainUtils::initLinearDistribution() {
     // Linear(256, 64): bound 1/16; U(-b, b) has variance b^2 / 3 (torch: kaiming_uniform_ a=sqrt(5)).
-    Vec w(64 * 256);
     ml::Random r(7);
-    ml::initLinear(w.data(), nullptr, 64, 256, r);
+    const Vec w = initLayer("Linear", {{"in_features", 256}, {"out_features", 64}, {"bias", false}}, r).at(0);
     const Moments m = moments(w);
     QVERIFY(m.maximum < 1.0 / 16.0 && m.minimum >= -1.0 / 16.0);
     QVERIFY(m.maximum > 0.99 / 16.0 && m.minimum < -0.99 / 16.0);
     QVERIFY2(std::abs(m.variance / (1.0 / 256.0 / 3.0) - 1.0) < 0.05,
              qPrintable(QString::number(m.variance)));
     // fan_in 0 (an empty input): bias bound 0, as torch.
-    Vec bias(3, 5.0f);
-    ml::initLinear(nullptr, bias.data(), 3, 0, r);
-    QCOMPARE(bias, Vec(3, 0.0f));
+    const std::vector<Vec> empty = initLayer("Linear", {{"in_features", 0}, {"out_features", 3}, {"bias", true}}, r);
+    QCOMPARE(empty.at(0).size(), size_t(0));
+    QCOMPARE(empty.at(1), Vec(3, 0.0f));
 }
 
 void TestTrainUtils::initNormAndRunningStats() {
-    Vec w(4, 7.0f), b(4, 7.0f), mean(4, 7.0f), var(4, 7.0f);
-    ml::initNormAffine(w.data(), b.data(), 4);
-    ml::initRunningStats(mean.data(), var.data(), 4);
-    QCOMPARE(w, Vec(4, 1.0f));
-    QCOMPARE(b, Vec(4, 0.0f));
-    QCOMPARE(mean, Vec(4, 0.0f));
-    QCOMPARE(var, Vec(4, 1.0f));
+    // BatchNorm2d(4): weight 1, bias 0, running_mean 0, running_var 1, num_batches_tracked 0.
+    ml::Random r(8);
+    const std::vector<Vec> t =
+        initLayer("BatchNorm2d", {{"num_features", 4}, {"affine", true}, {"track_running_stats", true}}, r);
+    QCOMPARE(t.size(), size_t(5));
+    QCOMPARE(t[0], Vec(4, 1.0f));
+    QCOMPARE(t[1], Vec(4, 0.0f));
+    QCOMPARE(t[2], Vec(4, 0.0f));
+    QCOMPARE(t[3], Vec(4, 1.0f));
+    QCOMPARE(t[4], Vec(1, 0.0f));
+    // LayerNorm([2, 3]): weight 1 and bias 0 over all 6 elements.
+    const std::vector<Vec> ln =
+        initLayer("LayerNorm", {{"normalized_shape", {2, 3}}, {"elementwise_affine", true}}, r);
+    QCOMPARE(ln.size(), size_t(2));
+    QCOMPARE(ln[0], Vec(6, 1.0f));
+    QCOMPARE(ln[1], Vec(6, 0.0f));
 }
 
 void TestTrainUtils::argmaxRules() {
