@@ -231,7 +231,10 @@ private Q_SLOTS:
                                                      "task grad norm: task_index=2"}));
         const Run& run = *d->currentRun();
         const Series& n0 = run.series.at(QStringLiteral("task grad norm: task_index=0"));
-        QVERIFY(n0.y.size() > 10);
+        // One point per diagnostics report the window received (the aggregator
+        // keeps the latest of each 1/30 s, so a fast run gives few of them).
+        QVERIFY2(n0.y.size() >= 2, qPrintable(d->message()));
+        QCOMPARE(n0.y.size(), run.series.at(QStringLiteral("grad norm: shared_layer")).y.size());
         for (double y : n0.y) QVERIFY(std::isfinite(y) && y > 0);
         const Series& loss = run.series.at(QStringLiteral("loss"));
         const double perEpoch = double(run.description->stepsPerEpoch);
