@@ -802,11 +802,7 @@ void TrainingDock::onState(TrainingSession::State s) {
 }
 
 bool TrainingDock::importWeights(const QString& path, QString* error) {
-    auto fail = [&](const QString& text) {
-        if (error) *error = text;
-        setMessage(text, true);
-        return false;
-    };
+    const auto fail = [&](const QString& text) { return refuse(text, error); };
     if (isActive()) return fail(tr("A run is active: stop it before importing weights."));
     const GraphModel* model = m_editor->model();
     if (!model->analysis().ok()) return fail(tr("The model has errors (see Diagnostics): weights cannot be checked against it."));
@@ -855,9 +851,7 @@ bool TrainingDock::openRun(const QString& path, QString* error) {
         updateFileActions();
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = qs(e.what());
-        setMessage(qs(e.what()), true);
-        return false;
+        return refuse(qs(e.what()), error);
     }
 }
 
@@ -881,10 +875,14 @@ bool TrainingDock::exportRun(const QString& path, QString* error) {
         setMessage(tr("Exported %1 to %2").arg(m_runs.back()->name, path), false);
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = qs(e.what());
-        setMessage(qs(e.what()), true);
-        return false;
+        return refuse(qs(e.what()), error);
     }
+}
+
+bool TrainingDock::refuse(const QString& text, QString* error) {
+    if (error) *error = text;
+    setMessage(text, true);
+    return false;
 }
 
 bool TrainingDock::saveWeights(const QString& path, QString* error) {
@@ -896,9 +894,7 @@ bool TrainingDock::saveWeights(const QString& path, QString* error) {
         setMessage(tr("Saved the weights of step %1 to %2").arg(t->stepsDone()).arg(path), false);
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = qs(e.what());
-        setMessage(qs(e.what()), true);
-        return false;
+        return refuse(qs(e.what()), error);
     }
 }
 
@@ -909,9 +905,7 @@ bool TrainingDock::saveCheckpoint(const QString& path, QString* error) {
         setMessage(tr("Saved a checkpoint at step %1 to %2").arg(m_session->trainer()->stepsDone()).arg(path), false);
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = qs(e.what());
-        setMessage(qs(e.what()), true);
-        return false;
+        return refuse(qs(e.what()), error);
     }
 }
 

@@ -93,6 +93,8 @@ Q_SIGNALS:
     void activeChanged(bool active);
 
 private:
+    // Shows `text` as the panel's error and hands it to *error: what every refused action returns.
+    bool refuse(const QString& text, QString* error);
     void loadSettings(); // from the document's training section
     void startTraining();
     bool startRun(const QString& checkpoint, QString* error);
