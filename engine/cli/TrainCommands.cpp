@@ -7,6 +7,7 @@
 #include "train/TrainScriptExport.h"
 #include "io/Weights.h"
 #include "kernels/Gemm.h"
+#include "kernels/KernelTable.h"
 #include "train/Trainer.h"
 
 #include <algorithm>
@@ -235,6 +236,17 @@ int runPredict(const std::vector<std::string>& argv) {
 
 namespace {
 
+// bench --kernels ISA runs another built-in copy of the kernels than the
+// widest the CPU runs (to measure what the wider one gains).
+void selectBenchKernels(const Args& args) {
+    const auto isa = args.value("kernels");
+    if (!isa || kernels::selectKernels(*isa)) return;
+    std::string runnable;
+    for (const kernels::KernelSet& k : kernels::builtKernelSets())
+        if (k.cpuRuns) runnable += (runnable.empty() ? "" : ", ") + k.isa;
+    throw UsageError("--kernels " + *isa + ": this program and CPU run only " + runnable);
+}
+
 // The machine's reference speed: C = A B for square float matrices, through
 // the engine's GEMM, as the README's benchmark table quotes it.
 int benchSgemm(const Args& args, Index size) {
@@ -254,9 +266,12 @@ int benchSgemm(const Args& args, Index size) {
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     Json j = {{"sgemm", size}, {"threads", computeThreads()}, {"ms", median},
-              {"gflops", 2.0 * double(size) * double(size) * double(size) / (median * 1e6)}};
-    std::cout << (args.flag("json") ? j.dump() : "SGEMM " + std::to_string(size) + ": " + fixed(j["gflops"].get<double>(), 1) +
-                                                    " GFLOP/s with " + std::to_string(computeThreads()) + " thread(s)")
+              {"gflops", 2.0 * double(size) * double(size) * double(size) / (median * 1e6)},
+              {"kernels", kernels::activeKernels().isa}};
+    std::cout << (args.flag("json") ? j.dump()
+                                    : "SGEMM " + std::to_string(size) + ": " + fixed(j["gflops"].get<double>(), 1) +
+                                          " GFLOP/s with " + std::to_string(computeThreads()) + " thread(s), kernels " +
+                                          kernels::kernelsDescription())
               << "\n";
     return kOk;
 }
@@ -319,8 +334,9 @@ int benchCoreLatency(const Args& args) {
 } // namespace
 
 int runBench(const std::vector<std::string>& argv) {
-    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr", "sgemm"},
+    const Args args(argv, {"batch", "steps", "threads", "warmup", "optimizer", "lr", "sgemm", "kernels"},
                     {"json", "profile", "core-latency"});
+    selectBenchKernels(args);
     if (const auto size = args.value("sgemm")) {
         setComputeThreads(static_cast<int>(args.integer("threads", 1, 0, 256)));
         return benchSgemm(args, args.integer("sgemm", 1024, 1, 16384));
@@ -409,7 +425,10 @@ int runBench(const std::vector<std::string>& argv) {
         if (s >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
         if (profile && s + 1 == warmup) trainer.plan().setProfiling(true);
     }
-    if (profile) std::cerr << "time per op kind over " << steps << " steps:\n" << trainer.plan().profileReport();
+    if (profile)
+        std::cerr << "time per op kind over " << steps << " steps (kernels " << kernels::kernelsDescription()
+                  << "):\n"
+                  << trainer.plan().profileReport();
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     const auto groups = trainer.plan().runsAllBranches() ? 1 : objectiveGroups(trainer.objectives()).size();
@@ -428,13 +447,14 @@ int runBench(const std::vector<std::string>& argv) {
     j["gflops"] = flops / (median * 1e6);
     j["peak_rss_mb"] = peakRssMb();
     j["parameters"] = trainer.analysis().tree.uniqueParameterCount();
+    j["kernels"] = kernels::activeKernels().isa;
     if (args.flag("json")) {
         std::cout << j.dump() << "\n";
     } else {
         std::cout << doc.model << ": " << fixed(j["steps_per_sec"].get<double>(), 1) << " steps/s (median "
                   << fixed(median, 3) << " ms/step), " << fixed(j["gflops"].get<double>(), 1) << " GFLOP/s, peak RSS "
                   << fixed(j["peak_rss_mb"].get<double>(), 1) << " MB, batch " << config.batchSize << ", "
-                  << computeThreads() << " thread(s)\n";
+                  << computeThreads() << " thread(s), kernels " << kernels::activeKernels().isa << "\n";
     }
     return kOk;
 }

@@ -34,6 +34,8 @@ Commands:
                               --profile: time per op kind on stderr
   bench --sgemm N [--threads T] [--json]
                               the machine's float matrix product speed, for reference
+      --kernels avx2|avx512   run another built-in copy of the kernels than the
+                              widest this CPU runs (both bench forms)
   bench --core-latency [--json]
                               cache-line round trip between the first two CPUs
                               (how far apart they are: 2-thread speed depends on it)

@@ -2,48 +2,13 @@
 
 #include "core/Error.h"
 #include "core/Parallel.h"
-
-#include <Eigen/Core>
+#include "kernels/KernelTable.h"
 
 #include <algorithm>
 
 namespace ml::kernels {
 
 namespace {
-
-using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMap = Eigen::Map<const RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
-using MutMap = Eigen::Map<RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
-
-template <typename L, typename R>
-void store(MutMap& c, const L& lhs, const R& rhs, bool accumulate) {
-    if (accumulate)
-        c.noalias() += lhs * rhs;
-    else
-        c.noalias() = lhs * rhs;
-}
-
-// One thread's product, by Eigen's blocked kernels (never threaded by Eigen).
-void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
-                Index ldb, float* c, Index ldc, bool accumulate) {
-    MutMap cm(c, m, n, Eigen::OuterStride<>(ldc));
-    if (k == 0) {
-        if (!accumulate) cm.setZero();
-        return;
-    }
-    const bool ta = transA == Trans::Yes;
-    const bool tb = transB == Trans::Yes;
-    ConstMap am(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
-    ConstMap bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
-    if (!ta && !tb)
-        store(cm, am, bm, accumulate);
-    else if (!ta && tb)
-        store(cm, am, bm.transpose(), accumulate);
-    else if (ta && !tb)
-        store(cm, am.transpose(), bm, accumulate);
-    else
-        store(cm, am.transpose(), bm.transpose(), accumulate);
-}
 
 // Below this many multiply-adds (about 0.2 ms on one core) a product stays
 // on one thread. Measured on this project's 2-vCPU machine: the hypervisor
@@ -67,8 +32,7 @@ void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a,
           Index ldb, float* c, Index ldc, bool accumulate) {
     ML_ASSERT(m >= 0 && n >= 0 && k >= 0);
     if (m == 0 || n == 0) return;
-    // Eigen must never thread a product itself (see above), whoever set its thread count.
-    [[maybe_unused]] static const bool eigenSingleThreaded = (Eigen::setNbThreads(1), true);
+    const auto gemmSerial = activeKernels().gemmSerial;
     const int threads = gemmThreads(m, n, k);
     if (threads <= 1) {
         gemmSerial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);

@@ -1,7 +1,8 @@
 #pragma once
 // Row-major single-precision GEMM on raw buffers, through Eigen's blocked
-// kernels (AVX2/FMA when the engine is built with them). Every dense op that
-// multiplies matrices goes through here, so one place decides how.
+// kernels in the widest instruction set the CPU runs (kernels/KernelTable.h).
+// Every dense op that multiplies matrices goes through here, so one place
+// decides how.
 #include "core/Tensor.h"
 
 namespace ml::kernels {

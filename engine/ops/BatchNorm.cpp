@@ -13,7 +13,6 @@ namespace ml::ops {
 
 namespace {
 
-using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
 // Below this many elements a parallel region costs more than it saves.
 constexpr Index kParallelElements = Index(1) << 16;
@@ -33,10 +32,20 @@ void channelMoments(const BatchNormGeometry& g, const float* x, Index c, double&
     const float shift = x[c * g.s];
     double sum = 0.0, sumSq = 0.0;
     for (Index i = 0; i < g.n; ++i) {
-        // Eigen's reductions are vectorized (a plain float loop is not: no reassociation).
-        const auto d = ConstArray(x + (i * g.c + c) * g.s, g.s) - shift;
-        sum += d.sum();
-        sumSq += d.square().sum();
+        // A simd reduction in double (a plain loop does not vectorize: no
+        // reassociation; float sums lost the ResNet parity case's digits).
+        // Not Eigen's sum(): its lanes follow the alignment of x, and so
+        // would the last bit of the result.
+        const float* xr = x + (i * g.c + c) * g.s;
+        double rowSum = 0.0, rowSq = 0.0;
+#pragma omp simd reduction(+ : rowSum, rowSq)
+        for (Index k = 0; k < g.s; ++k) {
+            const double d = double(xr[k] - shift);
+            rowSum += d;
+            rowSq += d * d;
+        }
+        sum += rowSum;
+        sumSq += rowSq;
     }
     const double m = double(g.n * g.s);
     mean = shift + sum / m;

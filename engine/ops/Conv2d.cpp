@@ -253,8 +253,14 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
             if (p.threads > 1) std::fill(db, db + g.cout, 0.0f);
             for (Index s = begin; s < end; ++s) {
                 const float* dys = dy + s * dySize;
-                for (Index co = 0; co < g.cout; ++co)
-                    db[co] += Eigen::Map<const Eigen::VectorXf>(dys + co * p.ohw, p.ohw).sum();
+                for (Index co = 0; co < g.cout; ++co) {
+                    // A simd reduction, not Eigen's sum(): its lanes do not depend on where dy starts.
+                    const float* plane = dys + co * p.ohw;
+                    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+                    for (Index k = 0; k < p.ohw; ++k) sum += plane[k];
+                    db[co] += sum;
+                }
             }
         });
         if (p.threads > 1) {

@@ -5,6 +5,8 @@
 
 #include <Eigen/Core>
 
+#include <vector>
+
 namespace ml::ops {
 
 using kernels::Trans;
@@ -29,8 +31,19 @@ void linearBackward(const LinearGeometry& g, const float* x, const float* weight
     if (dx) kernels::gemm(Trans::No, Trans::No, g.n, g.in, g.out, dy, g.out, weight, g.in, dx, g.in, true);
     if (dweight) kernels::gemm(Trans::Yes, Trans::No, g.out, g.in, g.n, dy, g.out, x, g.in, dweight, g.in, true);
     if (dbias) {
-        Eigen::Map<RowVec> db(dbias, g.out);
-        db += Eigen::Map<const RowMajor>(dy, g.n, g.out).colwise().sum();
+        // Rows summed in order, each column on its own: the same sum wherever
+        // the buffers start (Eigen's colwise().sum() groups rows differently in
+        // the elements it peels off for alignment, so the last bit followed
+        // the heap). Thread-local, only grows.
+        thread_local std::vector<float> columnSums;
+        columnSums.assign(static_cast<size_t>(g.out), 0.0f);
+        float* sum = columnSums.data();
+        for (Index i = 0; i < g.n; ++i) {
+            const float* row = dy + i * g.out;
+#pragma omp simd
+            for (Index j = 0; j < g.out; ++j) sum[j] += row[j];
+        }
+        for (Index j = 0; j < g.out; ++j) dbias[j] += sum[j];
     }
 }
 

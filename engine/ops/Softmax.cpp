@@ -20,15 +20,31 @@ constexpr Index kChunk = 256;
 
 enum class Kind { Softmax, LogSoftmax };
 
+// The sums below are simd reductions, not Eigen's sum(): Eigen's lanes
+// follow where the row starts, and so would the last bit of the result.
+float rowSum(const float* v, Index dim) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (Index k = 0; k < dim; ++k) sum += v[k];
+    return sum;
+}
+
+float rowDot(const float* a, const float* b, Index dim) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (Index k = 0; k < dim; ++k) sum += a[k] * b[k];
+    return sum;
+}
+
 template <Kind kind> void forwardRow(const float* x, float* y, Index dim) {
     const ConstArray xs(x, dim);
     Array ys(y, dim);
     const float m = xs.maxCoeff();
+    ys = (xs - m).exp();
     if constexpr (kind == Kind::Softmax) {
-        ys = (xs - m).exp();
-        ys *= 1.0f / ys.sum();
+        ys *= 1.0f / rowSum(y, dim);
     } else {
-        const float logSum = std::log((xs - m).exp().sum());
+        const float logSum = std::log(rowSum(y, dim));
         ys = xs - m - logSum;
     }
 }
@@ -76,10 +92,10 @@ template <Kind kind> void backwardRow(const float* y, const float* dy, float* dx
     const ConstArray gs(dy, dim);
     Array out(dx, dim);
     if constexpr (kind == Kind::Softmax) {
-        const float dot = (gs * ys).sum();
+        const float dot = rowDot(dy, y, dim);
         out += ys * (gs - dot);
     } else {
-        const float sum = gs.sum();
+        const float sum = rowSum(dy, dim);
         out += gs - ys.exp() * sum;
     }
 }

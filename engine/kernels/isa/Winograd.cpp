@@ -1,4 +1,4 @@
-#include "kernels/Winograd.h"
+#include "kernels/isa/IsaKernels.h"
 
 #include <algorithm>
 #include <array>
@@ -12,7 +12,7 @@
 // rows of a tile and then along its columns; the loops run over whole rows
 // of tiles so the compiler can vectorize across tiles.
 
-namespace ml::kernels {
+namespace ml::kernels::ML_KERNEL_ISA {
 
 namespace {
 
@@ -227,4 +227,4 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
     }
 }
 
-} // namespace ml::kernels
+} // namespace ml::kernels::ML_KERNEL_ISA

@@ -1,11 +1,11 @@
-#include "kernels/Im2col.h"
+#include "kernels/isa/IsaKernels.h"
 
 #include "kernels/OutputSize.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace ml::kernels {
+namespace ml::kernels::ML_KERNEL_ISA {
 
 namespace {
 
@@ -78,4 +78,4 @@ void col2imAccumulate(const Im2colShape& s, const float* col, float* dx) {
     }
 }
 
-} // namespace ml::kernels
+} // namespace ml::kernels::ML_KERNEL_ISA

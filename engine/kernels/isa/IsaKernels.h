@@ -1,0 +1,34 @@
+#pragma once
+// The kernels under engine/kernels/isa are compiled more than once: into the
+// engine with its own flags (namespace ml::kernels::base), and again for
+// each wider instruction set the build adds (-DML_KERNEL_ISA=avx512 and the
+// flags of that set, namespace ml::kernels::avx512). Each copy fills one
+// KernelTable; kernels/KernelTable.cpp picks the widest the CPU runs.
+//
+// A wider copy is linked as one relocatable object whose only global symbol
+// is its table (engine/CMakeLists.txt), so none of the inline functions and
+// templates it instantiates (Eigen's GEMM, std::fill) can be merged with the
+// engine's own copies of them: no AVX-512 code runs where the table was not
+// chosen, and no Eigen object crosses between copies (only raw pointers do).
+#include "kernels/KernelTable.h"
+
+#ifndef ML_KERNEL_ISA
+#define ML_KERNEL_ISA base
+#endif
+
+namespace ml::kernels::ML_KERNEL_ISA {
+
+void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
+                Index ldb, float* c, Index ldc, bool accumulate);
+
+void im2col(const Im2colShape& s, const float* x, float* col);
+void col2imAccumulate(const Im2colShape& s, const float* col, float* dx);
+
+void winogradTransformWeights(const WinogradShape& s, const float* weight, float* u);
+void winogradWeightGradient(const WinogradShape& s, const float* du, float* dweight);
+void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows);
+void winogradTransformOutput(const WinogradShape& s, const float* m, const float* bias, float* y, float* rows);
+void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, float* dm, float* rows);
+void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, float* rows);
+
+} // namespace ml::kernels::ML_KERNEL_ISA

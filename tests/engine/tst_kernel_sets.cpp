@@ -1,0 +1,258 @@
+// The copies of the kernels built for each instruction set
+// (kernels/KernelTable.h): the widest one the CPU runs is active, as
+// /proc/cpuinfo says independently; each copy computes what the engine's own
+// copy computes (GEMM to float rounding, data movement exactly); selecting
+// a copy the CPU or the build lacks changes nothing; and a whole
+// convolution step through the ops gives the same result with every copy.
+#include "core/Random.h"
+#include "kernels/KernelTable.h"
+#include "ops/Conv2d.h"
+
+#include <QTest>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+using ml::Index;
+using namespace ml::kernels;
+
+namespace {
+
+using Floats = std::vector<float>;
+
+Floats randomFloats(Index n, uint64_t seed) {
+    Floats v(static_cast<size_t>(n));
+    ml::Random rng(seed);
+    rng.fillNormal(v.data(), n, 0.0f, 1.0f);
+    return v;
+}
+
+// The largest |a - b| relative to the largest |b| (1 when b is all zero and a is not).
+double relativeError(const Floats& a, const Floats& b) {
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        diff = std::max(diff, double(std::abs(a[i] - b[i])));
+        scale = std::max(scale, double(std::abs(b[i])));
+    }
+    return scale == 0 ? (diff == 0 ? 0 : 1) : diff / scale;
+}
+
+// The instruction-set flags of the first CPU in /proc/cpuinfo.
+std::set<std::string> cpuFlags() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("flags", 0) == 0) {
+            std::istringstream words(line.substr(line.find(':') + 1));
+            std::set<std::string> flags;
+            for (std::string w; words >> w;) flags.insert(w);
+            return flags;
+        }
+    return {};
+}
+
+// The copies other than the engine's own that this CPU runs.
+std::vector<std::string> widerRunnableSets() {
+    std::vector<std::string> sets;
+    const auto built = builtKernelSets();
+    for (size_t i = 1; i < built.size(); ++i)
+        if (built[i].cpuRuns) sets.push_back(built[i].isa);
+    return sets;
+}
+
+// Runs f once with the engine's own copy and once with `isa`, restoring the active copy after.
+template <typename F>
+auto withBaseAnd(const std::string& isa, F f) {
+    const std::string active = activeKernels().isa;
+    if (!selectKernels(builtKernelSets().front().isa)) qFatal("the engine's own copy must always be selectable");
+    const auto base = f();
+    if (!selectKernels(isa)) qFatal("%s is listed as runnable but cannot be selected", isa.c_str());
+    const auto wide = f();
+    if (!selectKernels(active)) qFatal("the active copy %s cannot be selected again", active.c_str());
+    return std::make_pair(base, wide);
+}
+
+} // namespace
+
+Q_DECLARE_METATYPE(ml::ops::Conv2dGeometry)
+
+class TestKernelSets : public QObject {
+    Q_OBJECT
+
+private slots:
+    void widestRunnableCopyIsActive() {
+        const auto built = builtKernelSets();
+        QVERIFY(!built.empty());
+        QVERIFY(built.front().cpuRuns);
+        std::vector<std::string> names;
+        for (const KernelSet& k : built) names.push_back(k.isa);
+#ifdef __AVX2__
+        // The default build: AVX2 for the engine itself and an AVX-512 copy.
+        const std::vector<std::string> expected{"avx2", "avx512"};
+#else
+        // The portable build (MODULELAB_AVX2=OFF): SSE2 itself, AVX2 and AVX-512 copies.
+        const std::vector<std::string> expected{"sse2", "avx2", "avx512"};
+#endif
+        QCOMPARE(names, expected);
+        const std::set<std::string> flags = cpuFlags();
+        QVERIFY2(!flags.empty(), "no flags line in /proc/cpuinfo");
+        const bool avx2 = flags.count("avx2") && flags.count("fma");
+        const bool avx512 = avx2 && flags.count("avx512f") && flags.count("avx512bw") && flags.count("avx512dq") &&
+                            flags.count("avx512vl");
+        QCOMPARE(built.back().cpuRuns, avx512);
+        const std::string widest = avx512 ? "avx512" : avx2 ? "avx2" : "sse2";
+        QCOMPARE(std::string(activeKernels().isa), widest);
+        std::string list;
+        for (const std::string& n : expected) list += (list.empty() ? "" : ", ") + n;
+        QCOMPARE(kernelsDescription(), widest + " (built: " + list + ")");
+    }
+
+    void selectingAnUnavailableCopyChangesNothing() {
+        const std::string before = activeKernels().isa;
+        QVERIFY(!selectKernels("sse9"));
+        QVERIFY(!selectKernels(""));
+        QCOMPARE(std::string(activeKernels().isa), before);
+        if (!builtKernelSets().back().cpuRuns) {
+            QVERIFY(!selectKernels("avx512"));
+            QCOMPARE(std::string(activeKernels().isa), before);
+        }
+    }
+
+    void gemmMatchesTheEngineCopy_data() {
+        QTest::addColumn<int>("transA");
+        QTest::addColumn<int>("transB");
+        QTest::addColumn<int>("m");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("k");
+        QTest::addColumn<bool>("accumulate");
+        // Odd sizes leave remainders past every packet width (4, 8, 16) and register block.
+        QTest::newRow("NN 1x1x1") << 0 << 0 << 1 << 1 << 1 << false;
+        QTest::newRow("NN 37x53x29") << 0 << 0 << 37 << 53 << 29 << false;
+        QTest::newRow("NT 64x10x5 +=") << 0 << 1 << 64 << 10 << 5 << true;
+        QTest::newRow("TN 129x65x300") << 1 << 0 << 129 << 65 << 300 << false;
+        QTest::newRow("TT 17x255x33 +=") << 1 << 1 << 17 << 255 << 33 << true;
+        QTest::newRow("NN 256x256x576") << 0 << 0 << 256 << 256 << 576 << false;
+        QTest::newRow("NN k = 0") << 0 << 0 << 9 << 7 << 0 << false;
+    }
+
+    void gemmMatchesTheEngineCopy() {
+        QFETCH(int, transA);
+        QFETCH(int, transB);
+        QFETCH(int, m);
+        QFETCH(int, n);
+        QFETCH(int, k);
+        QFETCH(bool, accumulate);
+        const Trans ta = transA ? Trans::Yes : Trans::No, tb = transB ? Trans::Yes : Trans::No;
+        // Leading dimensions wider than the matrices: strides must be honoured.
+        const Index lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2;
+        const Floats a = randomFloats((transA ? k : m) * lda, 1), b = randomFloats((transB ? n : k) * ldb, 2);
+        const Floats c0 = randomFloats(m * ldc, 3);
+        for (const std::string& isa : widerRunnableSets()) {
+            const auto [base, wide] = withBaseAnd(isa, [&] {
+                Floats c = c0;
+                gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate);
+                return c;
+            });
+            QVERIFY2(relativeError(wide, base) < 1e-5, (isa + ": " + std::to_string(relativeError(wide, base))).c_str());
+            // The padding columns of C are never written.
+            for (Index r = 0; r < m; ++r)
+                for (Index col = n; col < ldc; ++col) QCOMPARE(wide[size_t(r * ldc + col)], c0[size_t(r * ldc + col)]);
+        }
+        // Against a plain triple loop in double, for the active copy.
+        Floats c = c0;
+        gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate);
+        for (Index i = 0; i < m; ++i)
+            for (Index j = 0; j < n; ++j) {
+                double sum = accumulate ? c0[size_t(i * ldc + j)] : 0.0;
+                for (Index p = 0; p < k; ++p)
+                    sum += double(a[size_t(transA ? p * lda + i : i * lda + p)]) *
+                           b[size_t(transB ? j * ldb + p : p * ldb + j)];
+                QVERIFY2(std::abs(c[size_t(i * ldc + j)] - sum) <= 1e-4 * (1 + std::abs(sum)),
+                         ("C[" + std::to_string(i) + ", " + std::to_string(j) + "]").c_str());
+            }
+    }
+
+    void im2colIsExactInEveryCopy() {
+        // Stride 2, padding (1, 2), dilation (2, 1): every branch of the copy loops.
+        const Im2colShape s{3, 9, 11, 3, 2, 2, 1, 1, 2, 2, 1, 4, 14};
+        const Floats x = randomFloats(s.c * s.h * s.w, 4), col = randomFloats(s.rows() * s.cols(), 5);
+        const Floats dx0 = randomFloats(s.c * s.h * s.w, 6);
+        for (const std::string& isa : widerRunnableSets()) {
+            const auto [base, wide] = withBaseAnd(isa, [&] {
+                Floats out(static_cast<size_t>(s.rows() * s.cols()), -1.0f), dx = dx0;
+                im2col(s, x.data(), out.data());
+                col2imAccumulate(s, col.data(), dx.data());
+                return std::make_pair(out, dx);
+            });
+            QVERIFY(wide.first == base.first);
+            QVERIFY2(relativeError(wide.second, base.second) < 1e-6, isa.c_str());
+        }
+    }
+
+    void winogradTransformsMatchTheEngineCopy() {
+        const WinogradShape s{16, 24, 13, 10, 1, 1, 13, 10};
+        const Floats weight = randomFloats(s.cout * s.cin * 9, 7), x = randomFloats(s.cin * s.h * s.w, 8);
+        const Floats m = randomFloats(kWinogradPoints * s.cout * s.tiles(), 9);
+        const Floats bias = randomFloats(s.cout, 10), dy = randomFloats(s.cout * s.outH * s.outW, 11);
+        for (const std::string& isa : widerRunnableSets()) {
+            const auto [base, wide] = withBaseAnd(isa, [&] {
+                Floats rows(static_cast<size_t>(s.rowScratch()));
+                std::vector<Floats> out;
+                Floats u(static_cast<size_t>(kWinogradPoints * s.cout * s.cin));
+                winogradTransformWeights(s, weight.data(), u.data());
+                out.push_back(u);
+                Floats dweight(weight.size(), 0.5f);
+                winogradWeightGradient(s, u.data(), dweight.data());
+                out.push_back(dweight);
+                Floats v(static_cast<size_t>(kWinogradPoints * s.cin * s.tiles()));
+                winogradTransformInput(s, x.data(), v.data(), rows.data());
+                out.push_back(v);
+                Floats y(dy.size());
+                winogradTransformOutput(s, m.data(), bias.data(), y.data(), rows.data());
+                out.push_back(y);
+                Floats dm(m.size());
+                winogradTransformOutputGradient(s, dy.data(), dm.data(), rows.data());
+                out.push_back(dm);
+                Floats dx(x.size(), 0.25f);
+                winogradInputGradient(s, v.data(), dx.data(), rows.data());
+                out.push_back(dx);
+                return out;
+            });
+            for (size_t i = 0; i < base.size(); ++i)
+                QVERIFY2(relativeError(wide[i], base[i]) < 1e-6, (isa + ", transform " + std::to_string(i)).c_str());
+        }
+    }
+
+    // Winograd and im2col convolutions, forward and backward, through the ops.
+    void convolutionStepMatchesTheEngineCopy_data() {
+        QTest::addColumn<ml::ops::Conv2dGeometry>("g");
+        QTest::newRow("winograd 3x3") << ml::ops::Conv2dGeometry{4, 16, 10, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+        QTest::newRow("im2col 5x5 stride 2") << ml::ops::Conv2dGeometry{3, 3, 17, 15, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1};
+    }
+
+    void convolutionStepMatchesTheEngineCopy() {
+        QFETCH(ml::ops::Conv2dGeometry, g);
+        QCOMPARE(ml::ops::conv2dUsesWinograd(g), QByteArray(QTest::currentDataTag()).startsWith("winograd"));
+        const Floats x = randomFloats(g.n * g.cin * g.h * g.w, 12), w = randomFloats(g.weightSize(), 13);
+        const Floats bias = randomFloats(g.cout, 14), dy = randomFloats(g.n * g.cout * g.outH() * g.outW(), 15);
+        for (const std::string& isa : widerRunnableSets()) {
+            const auto [base, wide] = withBaseAnd(isa, [&] {
+                Floats scratch(static_cast<size_t>(ml::ops::conv2dScratchSize(g, 1)));
+                Floats y(dy.size()), dx(x.size(), 0.0f), dw(w.size(), 0.0f), db(bias.size(), 0.0f);
+                ml::ops::conv2dForward(g, x.data(), w.data(), bias.data(), y.data(), scratch.data(),
+                                       Index(scratch.size()));
+                ml::ops::conv2dBackward(g, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(),
+                                        scratch.data(), Index(scratch.size()));
+                return std::vector<Floats>{y, dx, dw, db};
+            });
+            for (size_t i = 0; i < base.size(); ++i)
+                QVERIFY2(relativeError(wide[i], base[i]) < 1e-5, (isa + ", tensor " + std::to_string(i)).c_str());
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestKernelSets)
+#include "tst_kernel_sets.moc"
