@@ -5,7 +5,7 @@
 
 #include <Eigen/Core>
 
-#include <vector>
+#include <algorithm>
 
 namespace ml::ops {
 
@@ -32,18 +32,20 @@ void linearBackward(const LinearGeometry& g, const float* x, const float* weight
     if (dweight) kernels::gemm(Trans::Yes, Trans::No, g.out, g.in, g.n, dy, g.out, x, g.in, dweight, g.in, true);
     if (dbias) {
         // Rows summed in order, each column on its own: the same sum wherever
-        // the buffers start (Eigen's colwise().sum() groups rows differently in
-        // the elements it peels off for alignment, so the last bit followed
-        // the heap). Thread-local, only grows.
-        thread_local std::vector<float> columnSums;
-        columnSums.assign(static_cast<size_t>(g.out), 0.0f);
-        float* sum = columnSums.data();
-        for (Index i = 0; i < g.n; ++i) {
-            const float* row = dy + i * g.out;
+        // the buffers start (Eigen's colwise().sum() groups rows differently
+        // in the elements it peels off for alignment, so the last bit
+        // followed the heap). Blocks of columns keep the sums in registers.
+        constexpr Index kBlock = 64;
+        for (Index j0 = 0; j0 < g.out; j0 += kBlock) {
+            const Index width = std::min(kBlock, g.out - j0);
+            float sum[kBlock] = {};
+            for (Index i = 0; i < g.n; ++i) {
+                const float* row = dy + i * g.out + j0;
 #pragma omp simd
-            for (Index j = 0; j < g.out; ++j) sum[j] += row[j];
+                for (Index j = 0; j < width; ++j) sum[j] += row[j];
+            }
+            for (Index j = 0; j < width; ++j) dbias[j0 + j] += sum[j];
         }
-        for (Index j = 0; j < g.out; ++j) dbias[j] += sum[j];
     }
 }
 

@@ -136,6 +136,11 @@ private slots:
         QTest::newRow("TT 17x255x33 +=") << 1 << 1 << 17 << 255 << 33 << true;
         QTest::newRow("NN 256x256x576") << 0 << 0 << 256 << 256 << 576 << false;
         QTest::newRow("NN k = 0") << 0 << 0 << 9 << 7 << 0 << false;
+        // Small products take plain loops: rows of C up to 16 wide in registers, wider ones by saxpy.
+        QTest::newRow("small TN 5x10x64 +=") << 1 << 0 << 5 << 10 << 64 << true;
+        QTest::newRow("small TT 3x16x5") << 1 << 1 << 3 << 16 << 5 << false;
+        QTest::newRow("small NT 20x17x40") << 0 << 1 << 20 << 17 << 40 << false;
+        QTest::newRow("small NN 31x31x31 +=") << 0 << 0 << 31 << 31 << 31 << true;
     }
 
     void gemmMatchesTheEngineCopy() {

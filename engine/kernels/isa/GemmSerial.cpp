@@ -7,6 +7,9 @@
 #define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <utility>
+
 namespace ml::kernels::ML_KERNEL_ISA {
 
 namespace {
@@ -23,6 +26,68 @@ void store(MutMap& c, const L& lhs, const R& rhs, bool accumulate) {
         c.noalias() = lhs * rhs;
 }
 
+// Up to this many multiply-adds plain loops beat the blocked GEMM, whose
+// packing and blocking dominated the multi-task example's 64x10x5 products
+// (Eigen's coefficient-based lazyProduct was slower still).
+constexpr double kSmallMultiplyAdds = 32.0 * 32.0 * 32.0;
+
+// C (+)= op(A) op(B) one row of C at a time, the row in registers: n is a
+// compile-time constant, so the loop over it unrolls into n independent
+// multiply-adds per term of the sum.
+template <bool transA, bool transB, int n>
+void narrowGemm(Index m, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
+                bool accumulate) {
+    for (Index i = 0; i < m; ++i) {
+        float* ci = c + i * ldc;
+        float acc[n];
+        for (int j = 0; j < n; ++j) acc[j] = accumulate ? ci[j] : 0.0f;
+        for (Index p = 0; p < k; ++p) {
+            const float av = transA ? a[p * lda + i] : a[i * lda + p];
+            for (int j = 0; j < n; ++j) acc[j] += av * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+        }
+        for (int j = 0; j < n; ++j) ci[j] = acc[j];
+    }
+}
+
+// The same for any n: saxpy rows of B into the row of C.
+template <bool transA, bool transB>
+void smallGemmAnyWidth(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
+               bool accumulate) {
+    for (Index i = 0; i < m; ++i) {
+        float* ci = c + i * ldc;
+        if (!accumulate) std::fill(ci, ci + n, 0.0f);
+        for (Index p = 0; p < k; ++p) {
+            const float av = transA ? a[p * lda + i] : a[i * lda + p];
+            if constexpr (transB) {
+                for (Index j = 0; j < n; ++j) ci[j] += av * b[j * ldb + p];
+            } else {
+                const float* bp = b + p * ldb;
+#pragma omp simd
+                for (Index j = 0; j < n; ++j) ci[j] += av * bp[j];
+            }
+        }
+    }
+}
+
+template <bool transA, bool transB, int... widths>
+void smallGemmDispatch(std::integer_sequence<int, widths...>, Index m, Index n, Index k, const float* a, Index lda,
+                       const float* b, Index ldb, float* c, Index ldc, bool accumulate) {
+    const bool narrow = ((n == widths + 1 &&
+                          (narrowGemm<transA, transB, widths + 1>(m, k, a, lda, b, ldb, c, ldc, accumulate), true)) ||
+                         ...);
+    if (!narrow) smallGemmAnyWidth<transA, transB>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+// Rows of C up to this wide are kept in registers (one AVX-512 vector).
+constexpr int kNarrowWidth = 16;
+
+template <bool transA, bool transB>
+void smallGemm(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
+               bool accumulate) {
+    smallGemmDispatch<transA, transB>(std::make_integer_sequence<int, kNarrowWidth>{}, m, n, k, a, lda, b, ldb, c,
+                                      ldc, accumulate);
+}
+
 } // namespace
 
 void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
@@ -34,6 +99,17 @@ void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const flo
     }
     const bool ta = transA == Trans::Yes;
     const bool tb = transB == Trans::Yes;
+    if (double(m) * double(n) * double(k) <= kSmallMultiplyAdds) {
+        if (!ta && !tb)
+            smallGemm<false, false>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        else if (!ta && tb)
+            smallGemm<false, true>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        else if (ta && !tb)
+            smallGemm<true, false>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        else
+            smallGemm<true, true>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        return;
+    }
     ConstMap am(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
     ConstMap bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
     if (!ta && !tb)
