@@ -34,6 +34,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKER = os.path.join(HERE, "torch_worker.py")
+# The multi-task example's step written out by hand (no engine): the limit the
+# engine's multitask row is measured against, compiled here for this machine.
+HANDWRITTEN = os.path.join(HERE, "handwritten_multitask.cpp")
+HANDWRITTEN_GOAL = 0.90
 
 # Order of the table; file and batch must match torch_models.SPECS (checked below).
 MODELS = {
@@ -158,6 +162,37 @@ def workload_run(cmd, log_path, timeout, env=None):
     return {"wall_s": wall, "epoch_s": sum(e["seconds"] for e in epochs),
             "accuracy": [e["validation_accuracy"][0] for e in epochs],
             "samples": epochs[-1]["validation_samples"] if epochs else 0}, None
+
+
+def build_handwritten(notes):
+    """Compiles the hand-written multi-task step (g++ -O3 -march=native); returns its path or None."""
+    import tempfile
+    exe = os.path.join(tempfile.mkdtemp(prefix="modulelab-handwritten-"), "handwritten_multitask")
+    cmd = ["g++", "-std=c++20", "-O3", "-march=native", "-o", exe, HANDWRITTEN]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        notes.append("hand-written multi-task step: could not compile (%s)" % e)
+        return None
+    if done.returncode != 0:
+        notes.append("hand-written multi-task step: g++ failed: " + done.stderr.strip()[-300:])
+        return None
+    return exe
+
+
+def handwritten_table(results):
+    lines = ["| multi-task example (64) | threads | ModuleLab steps/s | hand-written steps/s | ModuleLab / hand-written |"
+             " goal |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        hw = r.get("handwritten_steps_per_sec")
+        ml = (r.get("modulelab") or {}).get("steps_per_sec")
+        if r["model"] != "multitask" or not hw or not ml:
+            continue
+        share = ml / hw
+        lines.append("| | %d | %s | %s | %s | >= %d%% (%s) |" % (
+            r["threads"], fmt(ml), fmt(hw), fmt_pct(share), round(100 * HANDWRITTEN_GOAL),
+            "met" if share >= HANDWRITTEN_GOAL else "not met"))
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def workload(a, cli, torch_ok, notes):
@@ -499,6 +534,7 @@ def main(argv=None):
         if torch_ok else "not available", info["cpu"], info["logical_cpus"], *load_before))
 
     bench = Bench(a, cli)
+    handwritten = build_handwritten(notes) if "multitask" in a.model_list else None
     results, raw, checks = [], [], []
     # Thread count outermost, SGEMM right before the ResNet blocks: the two
     # are compared, so they should see the same load.
@@ -508,7 +544,7 @@ def main(argv=None):
         log("[%s, %d thread(s)]" % (key, t))
         steps, warmup, err = bench.ml_plan(key, t)
         ml_runs, pt_runs, ml_err, pt_err = [], [], err, None
-        latencies = []
+        latencies, handwritten_runs = [], []
         for rep in range(a.repeats):
             if t >= 2:
                 # How far apart the two CPUs are right now (a VM's host may move them).
@@ -522,7 +558,16 @@ def main(argv=None):
                     ml_err = record("ModuleLab", key, *bench.ml_run(key, t, steps, warmup), ml_runs) or ml_err
                 elif who == "pt" and torch_ok:
                     pt_err = record("PyTorch", key, *bench.pt_run(key, t), pt_runs) or pt_err
+            if key == "multitask" and handwritten:
+                out, err = run_json([handwritten, "--seconds", str(a.seconds)], a.timeout)
+                if out:
+                    log("  hand-written %.1f steps/s" % out["steps_per_sec"])
+                    handwritten_runs.append(out["steps_per_sec"])
+                else:
+                    notes.append("hand-written multi-task step failed: %s" % err)
         agg = aggregate(key, ml_runs, pt_runs)
+        if handwritten_runs:
+            agg["handwritten_steps_per_sec"] = statistics.median(handwritten_runs)
         agg["threads"] = t
         agg["core_latency_ns"] = latencies
         if latencies and max(latencies) > FAR_APART_NS:
@@ -595,6 +640,15 @@ def main(argv=None):
           "nominal GFLOP/s). "
           "ratio = ModuleLab steps/s / PyTorch steps/s (SGEMM: GFLOP/s). Peak RSS is each process's VmHWM, "
           "PyTorch's including the interpreter and torch itself.")
+    hw_table = handwritten_table(results)
+    if hw_table:
+        print()
+        print(hw_table)
+        print()
+        print("hand-written: tools/bench/handwritten_multitask.cpp, the same step (trunk once, cross-entropy, "
+              "cross-entropy and MSE, SGD with momentum, batch 64 of 256 random samples) written out for the "
+              "model's sizes without the engine, compiled with g++ -O3 -march=native, one thread; medians of the "
+              "same repeats.")
     print()
     print(detail_table(results))
     if workload_rows:
