@@ -29,7 +29,7 @@ void store(MutMap& c, const L& lhs, const R& rhs, bool accumulate) {
 // Up to this many multiply-adds plain loops beat the blocked GEMM, whose
 // packing and blocking dominated the multi-task example's 64x10x5 products
 // (Eigen's coefficient-based lazyProduct was slower still).
-constexpr double kSmallMultiplyAdds = 32.0 * 32.0 * 32.0;
+constexpr double kSmallMultiplyAdds = 8192.0;
 
 // C (+)= op(A) op(B) one row of C at a time, the row in registers: n is a
 // compile-time constant, so the loop over it unrolls into n independent
