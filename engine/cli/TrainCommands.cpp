@@ -413,6 +413,7 @@ int runBench(const std::vector<std::string>& argv) {
     }
     config.dataset = "random";
     Trainer trainer(doc, config, std::move(data));
+    trainer.useComputeThreads();
     std::vector<Index> rows(static_cast<size_t>(config.batchSize));
     std::vector<double> ms;
     const bool profile = args.flag("profile");
@@ -438,6 +439,7 @@ int runBench(const std::vector<std::string>& argv) {
     j["model"] = doc.model;
     j["batch"] = config.batchSize;
     j["threads"] = computeThreads();
+    j["threads_requested"] = config.threads;
     j["steps"] = steps;
     j["forward_passes_per_step"] = groups;
     j["ms_per_step"] = median;

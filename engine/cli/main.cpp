@@ -32,6 +32,9 @@ Commands:
   bench FILE --batch B --steps N --threads T [--warmup W] [--json] [--profile]
                               time full training steps (SGD with momentum);
                               --profile: time per op kind on stderr
+                              (train and bench: --threads is at most T; a model
+                              under 32M forward multiply-adds a step per extra
+                              thread runs on fewer, where more were slower)
   bench --sgemm N [--threads T] [--json]
                               the machine's float matrix product speed, for reference
       --kernels avx2|avx512   run another built-in copy of the kernels than the

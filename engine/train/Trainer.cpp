@@ -2,6 +2,8 @@
 #include "train/TrainerDetail.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
+#include "exec/Threads.h"
 #include "train/Adam.h"
 #include "train/GradClip.h"
 #include "train/LrSchedule.h"
@@ -282,6 +284,14 @@ double Trainer::currentLr() const {
     if (s.type == "cosine") return CosineAnnealingLr(base, s.tMax > 0 ? s.tMax : m_config.epochs, s.etaMin).lr(m_epoch);
     return base;
 }
+
+int Trainer::stepThreads() const {
+    const int requested = m_config.threads > 0 ? m_config.threads : parallel::processors();
+    const double work = m_plan->forwardMultiplyAdds(m_plan->maxBatch());
+    return std::max(1, std::min(requested, int(1 + work / kMinMultiplyAddsPerThread)));
+}
+
+void Trainer::useComputeThreads() const { setComputeThreads(stepThreads()); }
 
 const StepReport& Trainer::trainStep(std::span<const Index> rows) {
     fillBatch(m_data.train, rows);

@@ -60,6 +60,18 @@ public:
     const RunDescription& description() const { return m_description; } // also the run's first report
     Index stepsDone() const { return m_step; }
 
+    // The compute threads this model's steps run on: the configured count
+    // (0: every core), except that a step under kMinMultiplyAddsPerThread
+    // forward multiply-adds per extra thread runs on one: its ops are too
+    // small to split, and every parallel region costs a cross-core round
+    // trip (on this project's VMs up to 1 us when the host puts the two
+    // vCPUs far apart), so the second core made such steps slower. Decided
+    // from the model and batch alone, so a run's numbers never depend on
+    // timing. useComputeThreads() applies it to the calling thread.
+    static constexpr double kMinMultiplyAddsPerThread = 32.0e6;
+    int stepThreads() const;
+    void useComputeThreads() const;
+
     // Runs one training step on the given batch rows synchronously (tests, bench).
     // The report is the trainer's own, overwritten by the next step.
     const StepReport& trainStep(std::span<const Index> rows);

@@ -119,7 +119,7 @@ void Trainer::run() {
         }
         emit(RunEvent{RunEvent::Kind::Started, m_step});
         auto lastGrid = std::chrono::steady_clock::time_point{};
-        setComputeThreads(m_config.threads);
+        useComputeThreads();
         data::BatchSampler sampler(m_data.train.count(), m_plan->maxBatch(), true, m_config.seed + 5,
                                    /*dropLast*/ m_data.train.count() > m_plan->maxBatch());
         bool stopped = false;
