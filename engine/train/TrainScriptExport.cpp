@@ -433,6 +433,9 @@ def main():
     parser.add_argument('--save', help='final weights, safetensors (rank 0)')
     parser.add_argument('--threads', type=int, default=0,
                         help='threads per process (0: cores / processes)')
+    parser.add_argument('--seed', type=int, default=SEED,
+                        help='initialization and shuffling (default: the '
+                             "model file's)")
     args = parser.parse_args()
 
     distributed = 'WORLD_SIZE' in os.environ
@@ -447,7 +450,7 @@ def main():
                           max(1, (os.cpu_count() or 1) // local_world))
     device = torch.device(f'cuda:{local_rank}' if torch.cuda.is_available()
                           else 'cpu')
-    torch.manual_seed(SEED)
+    torch.manual_seed(args.seed)
 
     here = os.path.dirname(os.path.abspath(__file__))
     data = read_safetensors(os.path.join(here, DATA))
@@ -455,12 +458,12 @@ def main():
     names = list(train_inputs)
     dataset = TensorDataset(*train_inputs.values(),
                             *[data['train.' + t] for t in TARGETS])
-    sampler = (DistributedSampler(dataset, shuffle=True, seed=SEED)
+    sampler = (DistributedSampler(dataset, shuffle=True, seed=args.seed)
                if distributed else None)
     batch = max(1, BATCH_SIZE // world)
     loader = DataLoader(dataset, batch_size=batch, shuffle=sampler is None,
                         sampler=sampler, drop_last=False,
-                        generator=torch.Generator().manual_seed(SEED))
+                        generator=torch.Generator().manual_seed(args.seed))
 
     model = MODEL().to(device)
     objectives = Objectives(model)

@@ -54,8 +54,10 @@ MODELS = {
 SGEMM_GOAL = 0.60  # the ResNet-block model's share of SGEMM GFLOP/s the issue asks for
 
 # The real workload: two epochs of the simple CNN on Fashion-MNIST (its 10,000
-# test images as the validation set), Adam 1e-3, batch 64, seed 0, per-module
-# gradient norms every 10 steps. ModuleLab runs `modulelab-cli train`; PyTorch
+# test images as the validation set), Adam 1e-3, batch 64, per-module
+# gradient norms every 10 steps; repeat r of each framework uses seed r (one
+# seed's test accuracy moves by about a point from the next seed's, so the
+# accuracies compared are the means over the same seeds). ModuleLab runs `modulelab-cli train`; PyTorch
 # runs the script `modulelab-cli export train-script` writes for the same
 # model file, with the same samples, objectives, optimizer, batch and seed.
 WORKLOAD = {"label": "simple CNN on Fashion-MNIST, 2 epochs", "file": "resources/bench/simple_cnn_fmnist.json"}
@@ -215,8 +217,9 @@ def workload(a, cli, torch_ok, notes):
                     continue
                 log_path = os.path.join(out, "%s-%d-%d.jsonl" % (who, t, rep))
                 log("[workload, %d thread(s), %s]" % (t, "ModuleLab" if who == "ml" else "PyTorch"))
-                cmd = ([cli, "train", model, "--threads", str(t), "--log", log_path, "--quiet"] if who == "ml" else
-                       [a.python, script, "--threads", str(t), "--log", log_path])
+                cmd = ([cli, "train", model, "--threads", str(t), "--seed", str(rep), "--log", log_path, "--quiet"]
+                       if who == "ml" else
+                       [a.python, script, "--threads", str(t), "--seed", str(rep), "--log", log_path])
                 r, err = workload_run(cmd, log_path, a.timeout, None if who == "ml" else torch_env())
                 if r is None:
                     notes.append("workload, %d thread(s): %s failed: %s" % (t, who, err))
@@ -235,8 +238,8 @@ def workload_table(rows):
     def acc(runs):
         if not runs:
             return "-"
-        last = statistics.median(r["accuracy"][-1] for r in runs)
-        return "%.2f%%" % (100 * last)
+        last = [r["accuracy"][-1] for r in runs]
+        return "%.2f%% (%s)" % (100 * statistics.mean(last), ", ".join("%.2f" % (100 * x) for x in last))
     lines = ["| %s | threads | ModuleLab s | PyTorch s | PT / ML time | ModuleLab test acc | PyTorch test acc |"
              % WORKLOAD["label"], "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -662,7 +665,8 @@ def main(argv=None):
         print()
         print("Seconds are the sum of both epochs' own times (training, then every test image once), the median of "
               "the repeats; wall adds start-up and loading the data. Test accuracy after epoch 2 on the %d test "
-              "images. PyTorch runs the script `modulelab-cli export train-script` writes for the same model file." %
+              "images: the mean over the repeats, whose seeds are 0, 1, ... in both frameworks (each seed's in "
+              "parentheses). PyTorch runs the script `modulelab-cli export train-script` writes for the same model file." %
               next((r["samples"] for row in workload_rows for r in row["modulelab"] + row["pytorch"]), 0))
     if notes:
         print()
