@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 namespace ml::kernels::ML_KERNEL_ISA {
@@ -51,8 +52,8 @@ void narrowGemm(Index m, Index k, const float* a, Index lda, const float* b, Ind
 
 // The same for any n: saxpy rows of B into the row of C.
 template <bool transA, bool transB>
-void smallGemmAnyWidth(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
-               bool accumulate) {
+void smallGemmAnyWidth(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c,
+                       Index ldc, bool accumulate) {
     for (Index i = 0; i < m; ++i) {
         float* ci = c + i * ldc;
         if (!accumulate) std::fill(ci, ci + n, 0.0f);
@@ -69,23 +70,18 @@ void smallGemmAnyWidth(Index m, Index n, Index k, const float* a, Index lda, con
     }
 }
 
-template <bool transA, bool transB, int... widths>
-void smallGemmDispatch(std::integer_sequence<int, widths...>, Index m, Index n, Index k, const float* a, Index lda,
-                       const float* b, Index ldb, float* c, Index ldc, bool accumulate) {
-    const bool narrow = ((n == widths + 1 &&
-                          (narrowGemm<transA, transB, widths + 1>(m, k, a, lda, b, ldb, c, ldc, accumulate), true)) ||
-                         ...);
-    if (!narrow) smallGemmAnyWidth<transA, transB>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-}
-
 // Rows of C up to this wide are kept in registers (one AVX-512 vector).
 constexpr int kNarrowWidth = 16;
 
-template <bool transA, bool transB>
-void smallGemm(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
-               bool accumulate) {
-    smallGemmDispatch<transA, transB>(std::make_integer_sequence<int, kNarrowWidth>{}, m, n, k, a, lda, b, ldb, c,
-                                      ldc, accumulate);
+// narrowGemm for n = 1 .. kNarrowWidth, smallGemmAnyWidth past that.
+template <bool transA, bool transB, int... widthsBelow>
+void smallGemm(std::integer_sequence<int, widthsBelow...>, Index m, Index n, Index k, const float* a, Index lda,
+               const float* b, Index ldb, float* c, Index ldc, bool accumulate) {
+    const bool narrow = ((n == widthsBelow + 1 &&
+                          (narrowGemm<transA, transB, widthsBelow + 1>(m, k, a, lda, b, ldb, c, ldc, accumulate),
+                           true)) ||
+                         ...);
+    if (!narrow) smallGemmAnyWidth<transA, transB>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 }
 
 } // namespace
@@ -97,29 +93,31 @@ void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const flo
         if (!accumulate) cm.setZero();
         return;
     }
-    const bool ta = transA == Trans::Yes;
-    const bool tb = transB == Trans::Yes;
-    if (double(m) * double(n) * double(k) <= kSmallMultiplyAdds) {
-        if (!ta && !tb)
-            smallGemm<false, false>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-        else if (!ta && tb)
-            smallGemm<false, true>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-        else if (ta && !tb)
-            smallGemm<true, false>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-        else
-            smallGemm<true, true>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-        return;
-    }
-    ConstMap am(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
-    ConstMap bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
-    if (!ta && !tb)
-        store(cm, am, bm, accumulate);
-    else if (!ta && tb)
-        store(cm, am, bm.transpose(), accumulate);
-    else if (ta && !tb)
-        store(cm, am.transpose(), bm, accumulate);
+    const bool small = double(m) * double(n) * double(k) <= kSmallMultiplyAdds;
+    // The four transpose cases as compile-time flags.
+    const auto run = [&](auto transposeA, auto transposeB) {
+        constexpr bool ta = decltype(transposeA)::value, tb = decltype(transposeB)::value;
+        if (small) {
+            smallGemm<ta, tb>(std::make_integer_sequence<int, kNarrowWidth>{}, m, n, k, a, lda, b, ldb, c, ldc,
+                              accumulate);
+            return;
+        }
+        const ConstMap am(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
+        const ConstMap bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
+        const auto lhs = [&] {
+            if constexpr (ta) return am.transpose(); else return am;
+        }();
+        const auto rhs = [&] {
+            if constexpr (tb) return bm.transpose(); else return bm;
+        }();
+        store(cm, lhs, rhs, accumulate);
+    };
+    using No = std::false_type;
+    using Yes = std::true_type;
+    if (transA == Trans::No)
+        transB == Trans::No ? run(No{}, No{}) : run(No{}, Yes{});
     else
-        store(cm, am.transpose(), bm.transpose(), accumulate);
+        transB == Trans::No ? run(Yes{}, No{}) : run(Yes{}, Yes{});
 }
 
 } // namespace ml::kernels::ML_KERNEL_ISA
