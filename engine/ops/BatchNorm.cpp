@@ -13,7 +13,6 @@ namespace ml::ops {
 
 namespace {
 
-
 // Below this many elements a parallel region costs more than it saves.
 constexpr Index kParallelElements = Index(1) << 16;
 
