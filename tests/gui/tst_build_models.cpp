@@ -595,7 +595,7 @@ private Q_SLOTS:
         if (qEnvironmentVariableIsSet("MODULELAB_SHOT_BLOCK")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT_BLOCK"));
     }
 
-    // F2 puts the keyboard in the inspector's Name field; a double-click on a title selects it for renaming.
+    // F2 opens the in-place name field on the node's title, its name selected; a double-click on a title selects it for renaming.
     void renameWithF2AndTitleDoubleClick() {
         Window s;
         STEP(s.show());
@@ -605,7 +605,7 @@ private Q_SLOTS:
         STEP(s.select("linear1"));
         QTest::keyClick(w.view()->viewport(), Qt::Key_F2);
         settle();
-        auto* edit = inspector(w)->findChild<QLineEdit*>("childName");
+        auto* edit = w.view()->viewport()->findChild<QLineEdit*>("titleEditor");
         QVERIFY(edit);
         QCOMPARE(QApplication::focusWidget(), edit);
         QCOMPARE(edit->selectedText(), QString("linear1"));

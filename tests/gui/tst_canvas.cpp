@@ -571,6 +571,50 @@ class TestCanvas : public QObject {
         QCOMPARE(def(e).findNode("act")->op, std::string("relu"));
     }
 
+    // F2 on the canvas renames the selection in place, its name selected: a
+    // click on a node, F2, type, Return; on a container's item, the container.
+    void f2RenamesTheSelectionInPlace() {
+        MainWindow w;
+        showWindow(w);
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        settle();
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        QTest::mouseClick(v->viewport(), Qt::LeftButton, {}, viewPoint(v, centerOf(w, "h")));
+        settle();
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"h"});
+        QTest::keyClick(v, Qt::Key_F2);
+        settle();
+        auto* edit = v->viewport()->findChild<QLineEdit*>("titleEditor");
+        QVERIFY(edit && edit->isVisible());
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(edit));
+        QCOMPARE(edit->selectedText(), QString("shared_layer")); // what the title shows: the child, not node id h
+        QVERIFY(viewRect(w, "h").intersects(edit->geometry()));
+        QTest::keyClicks(edit, "trunk");
+        QTest::keyClick(edit, Qt::Key_Return);
+        settle();
+        QVERIFY(def(e, "MultiTaskNetwork").findChild("trunk"));
+        QVERIFY(!def(e, "MultiTaskNetwork").findChild("shared_layer"));
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(v));
+        QVERIFY(w.moduleTree()->itemForPath("trunk"));
+
+        // An item of the ModuleList selected: F2 renames the list.
+        QTest::mouseClick(v->viewport(), Qt::LeftButton, {}, rowPoint(w, "y", 1));
+        settle();
+        QCOMPARE(e->scene()->selectedRow(), 1);
+        QTest::keyClick(v, Qt::Key_F2);
+        settle();
+        edit = v->viewport()->findChild<QLineEdit*>("titleEditor");
+        QVERIFY(edit);
+        QCOMPARE(edit->selectedText(), QString("task_layers"));
+        QTest::keyClicks(edit, "heads");
+        QTest::keyClick(edit, Qt::Key_Return);
+        settle();
+        QVERIFY(def(e, "MultiTaskNetwork").findChild("heads"));
+        QVERIFY(w.moduleTree()->itemForPath("heads.1"));
+    }
+
     // Ctrl+Shift+S asks for a file name and saves there.
     void saveAsShortcut() {
         MainWindow w;
@@ -655,7 +699,11 @@ class TestCanvas : public QObject {
         QCOMPARE(sel.size(), 1);
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_F2);
         settle();
-        QCOMPARE(QApplication::focusWidget(), inspector(w)->findChild<QLineEdit*>("childName"));
+        auto* titleEdit = v->viewport()->findChild<QLineEdit*>("titleEditor");
+        QVERIFY(titleEdit);
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(titleEdit));
+        QTest::keyClick(titleEdit, Qt::Key_Escape);
+        settle();
         // But a click in a text field keeps the keyboard there (Delete edits the text).
         auto* name = inspector(w)->findChild<QLineEdit*>("childName");
         QTest::mouseClick(name, Qt::LeftButton);
