@@ -29,6 +29,7 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QToolButton>
@@ -613,6 +614,45 @@ class TestCanvas : public QObject {
         settle();
         QVERIFY(def(e, "MultiTaskNetwork").findChild("heads"));
         QVERIFY(w.moduleTree()->itemForPath("heads.1"));
+    }
+
+    // The module tree in a narrow window: every name whole and in view (the
+    // name column first, the repr last and elided, whole in the tooltip),
+    // also after a canvas click selects a deep row.
+    void moduleTreeNamesStayReadable() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        settle();
+        QTreeWidget* tree = w.moduleTree()->tree();
+        QCOMPARE(tree->headerItem()->text(0), QString("Name"));
+        QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, {}, rowPoint(w, "y", 2));
+        settle();
+        QCOMPARE(tree->currentItem()->data(0, Qt::UserRole).toString(), QString("task_layers.2"));
+        int rows = 0;
+        for (QTreeWidgetItemIterator it(tree); *it; ++it, ++rows) {
+            QTreeWidgetItem* row = *it;
+            const QRect r = tree->visualItemRect(row);
+            QVERIFY2(r.left() >= 0, qPrintable(row->text(0))); // not scrolled out of view on the left
+            int indent = tree->indentation();
+            for (QTreeWidgetItem* p = row->parent(); p; p = p->parent()) indent += tree->indentation();
+            const int need = tree->fontMetrics().horizontalAdvance(row->text(0)) + indent;
+            QVERIFY2(tree->header()->sectionSize(0) >= need && need <= tree->viewport()->width() / 2,
+                     qPrintable(row->text(0)));
+            QVERIFY2(!row->text(0).contains(':') && !row->text(0).contains('('), qPrintable(row->text(0)));
+            QVERIFY(row->toolTip(3).contains(": " + row->text(3)));
+        }
+        QCOMPARE(rows, 6); // the model, shared_layer, task_layers and its three items
+        QTreeWidgetItem* head = w.moduleTree()->itemForPath("task_layers.2");
+        QCOMPARE(head->text(0), QString("2"));
+        QCOMPARE(head->text(2), QString("6"));
+        QVERIFY(head->toolTip(0).contains("task_layers.2: Linear(in_features=5, out_features=1, bias=True)"));
+        QCOMPARE(tree->horizontalScrollBar()->value(), 0);
+        // The name column starts the row, in view.
+        QCOMPARE(tree->header()->sectionViewportPosition(0), 0);
     }
 
     // Ctrl+Shift+S asks for a file name and saves there.
