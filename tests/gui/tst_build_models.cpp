@@ -427,6 +427,13 @@ private Q_SLOTS:
         QVERIFY2(b.tooltip.startsWith("Error: bad, input (from node 'b' of Net): Conv2d expects [N, C, H, W] but its "
                                       "input is [N, 8]."),
                  qPrintable(b.tooltip));
+        // Downstream of the problem: a "?" that names it (the tooltip the canvas shows on hover).
+        QCOMPARE(c.waitsFor, QStringList{"b"});
+        QVERIFY(h.waitsFor.isEmpty() && a.waitsFor.isEmpty() && b.waitsFor.isEmpty());
+        const QString waitTip = s.e()->scene()->nodeItem("c")->toolTip();
+        QVERIFY2(waitTip.startsWith("Sizes unknown (?): they wait for bad (node b) upstream, Conv2d expects [N, C, H, W]"),
+                 qPrintable(waitTip));
+        QCOMPARE(lookOf(*m, "Net", "", "output:yb").waitsFor, QStringList{"b"});
         // The inspector of a node the problems do not touch shows its count.
         STEP(s.select("a"));
         QStringList texts;
