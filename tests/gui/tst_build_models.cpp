@@ -91,7 +91,10 @@ public:
         settle();
     }
     // Drops `entry` on empty canvas; the new node must be `expectedKey`.
+    // The view scrolls there first, as a person's would: a node dropped out of sight goes elsewhere.
     void drop(const QString& entry, double dx, double dy, const QString& expectedKey) {
+        v()->centerOn(m_origin + QPointF(dx, dy));
+        settle();
         dropAt(entry, at(dx, dy));
         QVERIFY2(e()->scene()->nodeItem(expectedKey), qPrintable(expectedKey));
     }

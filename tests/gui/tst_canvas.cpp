@@ -813,6 +813,8 @@ class TestCanvas : public QObject {
         drop(v, "container:ModuleList", viewPoint(v, centerOf(w, "input:x") + QPointF(0, 120)));
         QVERIFY(item(w, "list1"));
         const QRectF list(item(w, "list1")->pos(), item(w, "list1")->look().size);
+        v->centerOn(list.center() + QPointF(0, 100)); // scrolled: room in sight below the list
+        settle();
         drop(v, "layer:Linear", viewPoint(v, list.bottomLeft() + QPointF(0, 30)));
         QVERIFY(item(w, "linear1"));
         const QPointF before = item(w, "linear1")->pos();
