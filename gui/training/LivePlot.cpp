@@ -50,6 +50,13 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
     }
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 7));
+    // Compact and see-through: in the bottom strip a plot is ~170 px tall and
+    // seven opaque legend rows hid most of the curves.
+    m_plot->legend->setBrush(QColor(255, 255, 255, 150));
+    m_plot->legend->setBorderPen(QPen(QColor(0, 0, 0, 60)));
+    m_plot->legend->setIconSize(14, 6);
+    m_plot->legend->setRowSpacing(0);
+    m_plot->legend->setMargins(QMargins(4, 1, 4, 1));
     // Antialiasing thousands of line segments costs more than it shows at this size.
     m_plot->setNotAntialiasedElements(QCP::aePlottables);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
