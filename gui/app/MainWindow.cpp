@@ -423,6 +423,9 @@ bool MainWindow::openFile(const QString& path) {
     rebuildRecent();
     updateTitle();
     const Analysis& a = m_editor->model()->analysis();
+    // "see Diagnostics": the tab comes to the front of the bottom strip.
+    if (!a.ok())
+        if (auto* diag = findChild<QDockWidget*>(QStringLiteral("diagnosticsDock")); diag && !diag->isFloating()) diag->raise();
     statusBar()->showMessage(a.ok() ? tr("Opened %1: valid.").arg(QFileInfo(path).fileName())
                                     : tr("Opened %1: %2 problem(s), see Diagnostics.")
                                           .arg(QFileInfo(path).fileName())

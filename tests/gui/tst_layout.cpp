@@ -2,7 +2,7 @@
 // open it at: the canvas dominant, the palette left, the inspector over the
 // module tree right, Training / Diagnostics / Code as one bottom tab strip of
 // a sensible height with Training in front; F5 from another tab brings the
-// Training tab (its plots) forward.
+// Training tab (its plots) forward, a file opened with problems Diagnostics.
 #include "app/MainWindow.h"
 #include "editor/EditorView.h"
 #include "training/TrainingDock.h"
@@ -90,6 +90,22 @@ private Q_SLOTS:
         QTest::keyClick(w.view(), Qt::Key_F5);
         QVERIFY(QTest::qWaitFor([&] { return !placeOf(w, "TrainingDock").isEmpty(); }, 5000));
         QVERIFY(QTest::qWaitFor([&] { return !w.training()->isActive(); }, 60000));
+    }
+
+    // A file opened with problems says "see Diagnostics": that tab is in front.
+    void problemsBringDiagnosticsForward() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1600, 1000);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        QTest::qWait(20);
+        QVERIFY(!placeOf(w, "TrainingDock").isEmpty());
+        QVERIFY(w.openFile(kExamples + "resnet_tutorial.json"));
+        QTest::qWait(20);
+        QVERIFY(!placeOf(w, "diagnosticsDock").isEmpty());
+        QVERIFY(placeOf(w, "TrainingDock").isEmpty());
     }
 };
 
