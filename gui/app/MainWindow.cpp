@@ -402,7 +402,12 @@ void MainWindow::updateTitle() {
 
 void MainWindow::showError(const QString& title, const QString& text) {
     m_lastError = text;
-    statusBar()->showMessage(title + QStringLiteral(": ") + text.section(QLatin1Char('\n'), 0, 0));
+    // The first line; a list under it ("the weights do not fit the model:") is counted, not cut off at the colon.
+    const int more = static_cast<int>(text.trimmed().count(QLatin1Char('\n')));
+    statusBar()->showMessage(title + QStringLiteral(": ") + text.section(QLatin1Char('\n'), 0, 0) +
+                             (more == 1 ? tr(" (1 more line in the message)")
+                              : more > 1  ? tr(" (%1 more lines in the message)").arg(more)
+                                          : QString()));
     if (m_prompts) QMessageBox::warning(this, title, text);
 }
 

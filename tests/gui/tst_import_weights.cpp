@@ -13,6 +13,7 @@
 #include <QFileDialog>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -123,6 +124,8 @@ private Q_SLOTS:
                      error.contains(QStringLiteral("size mismatch for classifier.weight: the file has [3, 32], the model [2, 32]")),
                  qPrintable(error));
         QCOMPARE(d->message(), error);
+        QVERIFY2(w.statusBar()->currentMessage().endsWith("the weights do not fit the model: (4 more lines in the message)"),
+                 qPrintable(w.statusBar()->currentMessage()));
         QVERIFY(d->session()->startWeightsSource().isEmpty());
         // Nothing changed: the run starts from the seed's initialization.
         const double initial = trainAndReadLargestWeight(d);
