@@ -36,6 +36,7 @@
 #include <QMimeData>
 #include <QPainter>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
 #include <QSvgGenerator>
@@ -314,10 +315,10 @@ void MainWindow::createMenus() {
     snap->setCheckable(true);
     snap->setChecked(true);
     connect(snap, &QAction::toggled, m_view, &EditorView::setSnapToGrid);
-    QAction* dark = view->addAction(tr("&Dark Theme"));
-    dark->setCheckable(true);
-    dark->setChecked(Theme::current().dark);
-    connect(dark, &QAction::toggled, this, &MainWindow::setDarkTheme);
+    m_darkTheme = view->addAction(tr("&Dark Theme"));
+    m_darkTheme->setCheckable(true);
+    m_darkTheme->setChecked(Theme::current().dark);
+    connect(m_darkTheme, &QAction::toggled, this, &MainWindow::setDarkTheme);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 
@@ -329,6 +330,11 @@ void MainWindow::createMenus() {
 
 void MainWindow::setDarkTheme(bool dark) {
     Theme::setCurrent(dark ? Theme::darkTheme() : Theme::lightTheme());
+    if (m_darkTheme && m_darkTheme->isChecked() != dark) {
+        // Called from the saved setting or the screenshot tool too: View > Dark Theme shows the truth.
+        const QSignalBlocker quiet(m_darkTheme);
+        m_darkTheme->setChecked(dark);
+    }
     // The docks follow the canvas: Fusion with a dark palette, or the standard one.
     QApplication::setStyle(QStringLiteral("Fusion"));
     QPalette pal = QApplication::style()->standardPalette();
@@ -357,6 +363,7 @@ void MainWindow::setDarkTheme(bool dark) {
     for (const auto& [k, item] : m_editor->scene()->nodeItems()) item->update();
     m_view->viewport()->update();
     m_diagnostics->rebuild();
+    m_training->applyTheme();
 }
 
 void MainWindow::rebuildBreadcrumb() {

@@ -88,6 +88,7 @@ private:
     QMenu* m_editMenu = nullptr;
     QAction* m_openRun = nullptr;
     QAction* m_importWeights = nullptr;
+    QAction* m_darkTheme = nullptr;
     QLabel* m_lockBanner = nullptr;
     QHBoxLayout* m_crumbs = nullptr;
     QMenu* m_recentMenu = nullptr;

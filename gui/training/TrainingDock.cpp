@@ -818,6 +818,11 @@ void TrainingDock::onState(TrainingSession::State s) {
     Q_EMIT activeChanged(!idle);
 }
 
+void TrainingDock::applyTheme() {
+    for (LivePlot* p : m_plots) p->applyTheme();
+    m_regions->applyTheme();
+}
+
 bool TrainingDock::importWeights(const QString& path, QString* error) {
     const auto fail = [&](const QString& text) { return refuse(text, error); };
     if (isActive()) return fail(tr("A run is active: stop it before importing weights."));

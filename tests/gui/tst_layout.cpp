@@ -5,9 +5,12 @@
 // Training tab (its plots) forward, a file opened with problems Diagnostics.
 #include "app/MainWindow.h"
 #include "editor/EditorView.h"
+#include "training/LivePlot.h"
+#include "training/QCustomPlotInclude.h"
 #include "training/TrainingDock.h"
 
 #include <QDockWidget>
+#include <QMenuBar>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QtTest>
@@ -106,6 +109,30 @@ private Q_SLOTS:
         QTest::qWait(20);
         QVERIFY(!placeOf(w, "diagnosticsDock").isEmpty());
         QVERIFY(placeOf(w, "TrainingDock").isEmpty());
+    }
+
+    // The plots follow the window's theme: dark plots in the dark window, and View > Dark Theme switches both.
+    void plotsFollowTheTheme() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.setDarkTheme(true);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QCustomPlot* loss = w.training()->plot(QStringLiteral("Loss"))->findChild<QCustomPlot*>();
+        QVERIFY(loss);
+        QVERIFY2(loss->grab().toImage().pixelColor(3, 3).lightness() < 80, "a dark plot");
+        QCOMPARE(loss->xAxis->tickLabelColor().lightness() > 150, true);
+        QAction* dark = nullptr;
+        for (QAction* a : w.menuBar()->actions())
+            if (a->menu())
+                for (QAction* b : a->menu()->actions())
+                    if (b->text().remove('&') == QLatin1String("Dark Theme")) dark = b;
+        QVERIFY(dark && dark->isChecked());
+        dark->trigger();
+        QVERIFY(!dark->isChecked());
+        QVERIFY2(loss->grab().toImage().pixelColor(3, 3).lightness() > 200, "a light plot");
+        QCOMPARE(loss->xAxis->tickLabelColor(), QColor(Qt::black));
+        dark->trigger(); // the saved setting back to the default
     }
 };
 
