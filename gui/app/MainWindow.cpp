@@ -13,6 +13,7 @@
 #include "training/TrainingDock.h"
 
 #include <QAction>
+#include <algorithm>
 #include <QApplication>
 #include <QAbstractSpinBox>
 #include <QClipboard>
@@ -35,6 +36,7 @@
 #include <QMimeData>
 #include <QPainter>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
 #include <QSvgGenerator>
@@ -52,6 +54,8 @@ const char* const kStateKey = "mainWindow/state";
 const char* const kLastDirKey = "mainWindow/lastDirectory";
 const char* const kRecentKey = "mainWindow/recentFiles";
 const char* const kThemeKey = "mainWindow/darkTheme";
+// Raised whenever the default dock layout changes (2: Training, Diagnostics and Code tabbed at the bottom).
+const int kStateVersion = 2;
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_editor(new Editor(this)) {
@@ -90,7 +94,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_editor(new Edit
 
     QSettings settings;
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray())) resize(1500, 900);
-    restoreState(settings.value(kStateKey).toByteArray());
+    // A state saved by an older layout is not restored: its docks would keep the old places.
+    m_defaultSizesPending = !restoreState(settings.value(kStateKey).toByteArray(), kStateVersion);
     setDarkTheme(settings.value(kThemeKey, true).toBool());
 }
 
@@ -106,27 +111,53 @@ void MainWindow::createDocks() {
     m_inspector = new Inspector(m_editor, this);
     m_tree = new ModuleTreeView(m_editor, this);
     m_diagnostics = new DiagnosticsView(m_editor, this);
+    // The default layout: the canvas dominant; the palette left; the inspector
+    // over the module tree right; Training, Diagnostics and Code as tabs of
+    // one bottom strip (Training in front). Sizes follow the window once it is
+    // shown (applyDefaultDockSizes). A dock can only be tabbed, not split,
+    // beside a dock that is already a tab: so the bottom strip is one tab group.
     dock(tr("Palette"), QStringLiteral("paletteDock"), m_palette, Qt::LeftDockWidgetArea);
     QDockWidget* inspector = dock(tr("Inspector"), QStringLiteral("inspectorDock"), m_inspector, Qt::RightDockWidgetArea);
     QDockWidget* tree = dock(tr("Module tree"), QStringLiteral("moduleTreeDock"), m_tree, Qt::RightDockWidgetArea);
-    QDockWidget* diag = dock(tr("Diagnostics"), QStringLiteral("diagnosticsDock"), m_diagnostics, Qt::BottomDockWidgetArea);
-    QDockWidget* code = dock(tr("Code"), QStringLiteral("codeDock"), new CodePanel(m_editor, this), Qt::BottomDockWidgetArea);
-    tabifyDockWidget(diag, code);
-    diag->raise();
     splitDockWidget(inspector, tree, Qt::Vertical);
-    resizeDocks({inspector, tree}, {380, 380}, Qt::Horizontal);
-    resizeDocks({diag}, {130}, Qt::Vertical);
     m_training = new TrainingDock(m_editor, this);
     addDockWidget(Qt::BottomDockWidgetArea, m_training);
-    splitDockWidget(diag, m_training, Qt::Horizontal);
-    resizeDocks({diag, m_training}, {260, 1100}, Qt::Horizontal);
-    resizeDocks({m_training}, {380}, Qt::Vertical);
+    QDockWidget* diag = dock(tr("Diagnostics"), QStringLiteral("diagnosticsDock"), m_diagnostics, Qt::BottomDockWidgetArea);
+    QDockWidget* code = dock(tr("Code"), QStringLiteral("codeDock"), new CodePanel(m_editor, this), Qt::BottomDockWidgetArea);
+    tabifyDockWidget(m_training, diag);
+    tabifyDockWidget(diag, code);
+    m_training->raise();
     connect(m_training, &TrainingDock::activeChanged, this, &MainWindow::setEditingLocked);
+    // F5 from any tab: the run's plots come to the front.
+    connect(m_training, &TrainingDock::activeChanged, this, [this](bool active) {
+        if (!active) return;
+        m_training->show();
+        m_training->raise();
+    });
     // A module chosen in the tree highlights its training curves.
     connect(m_tree->tree(), &QTreeWidget::itemSelectionChanged, this, [this] {
         const QList<QTreeWidgetItem*> items = m_tree->tree()->selectedItems();
         m_training->highlightModule(items.isEmpty() ? QString() : items.first()->data(0, Qt::UserRole).toString());
     });
+}
+
+void MainWindow::applyDefaultDockSizes() {
+    const auto find = [this](const char* name) { return findChild<QDockWidget*>(QLatin1String(name)); };
+    const auto clamp = [](double v, int lo, int hi) { return std::clamp(static_cast<int>(v), lo, hi); };
+    // Palette about 14% of the width, inspector and tree 24%, the bottom strip
+    // 30% of the height: at 1500 x 900 the canvas keeps about 900 x 500 px.
+    resizeDocks({find("paletteDock")}, {clamp(width() * 0.14, 170, 240)}, Qt::Horizontal);
+    resizeDocks({find("inspectorDock")}, {clamp(width() * 0.24, 300, 420)}, Qt::Horizontal);
+    const int side = height() - menuBar()->height() - statusBar()->height();
+    resizeDocks({find("inspectorDock"), find("moduleTreeDock")}, {side * 55 / 100, side * 45 / 100}, Qt::Vertical);
+    resizeDocks({m_training}, {clamp(height() * 0.30, 230, 380)}, Qt::Vertical);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (!m_defaultSizesPending) return;
+    m_defaultSizesPending = false;
+    applyDefaultDockSizes();
 }
 
 void MainWindow::createTrainingMenu() {
@@ -284,10 +315,10 @@ void MainWindow::createMenus() {
     snap->setCheckable(true);
     snap->setChecked(true);
     connect(snap, &QAction::toggled, m_view, &EditorView::setSnapToGrid);
-    QAction* dark = view->addAction(tr("&Dark Theme"));
-    dark->setCheckable(true);
-    dark->setChecked(Theme::current().dark);
-    connect(dark, &QAction::toggled, this, &MainWindow::setDarkTheme);
+    m_darkTheme = view->addAction(tr("&Dark Theme"));
+    m_darkTheme->setCheckable(true);
+    m_darkTheme->setChecked(Theme::current().dark);
+    connect(m_darkTheme, &QAction::toggled, this, &MainWindow::setDarkTheme);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 
@@ -299,6 +330,11 @@ void MainWindow::createMenus() {
 
 void MainWindow::setDarkTheme(bool dark) {
     Theme::setCurrent(dark ? Theme::darkTheme() : Theme::lightTheme());
+    if (m_darkTheme && m_darkTheme->isChecked() != dark) {
+        // Called from the saved setting or the screenshot tool too: View > Dark Theme shows the truth.
+        const QSignalBlocker quiet(m_darkTheme);
+        m_darkTheme->setChecked(dark);
+    }
     // The docks follow the canvas: Fusion with a dark palette, or the standard one.
     QApplication::setStyle(QStringLiteral("Fusion"));
     QPalette pal = QApplication::style()->standardPalette();
@@ -327,6 +363,7 @@ void MainWindow::setDarkTheme(bool dark) {
     for (const auto& [k, item] : m_editor->scene()->nodeItems()) item->update();
     m_view->viewport()->update();
     m_diagnostics->rebuild();
+    m_training->applyTheme();
 }
 
 void MainWindow::rebuildBreadcrumb() {
@@ -372,7 +409,12 @@ void MainWindow::updateTitle() {
 
 void MainWindow::showError(const QString& title, const QString& text) {
     m_lastError = text;
-    statusBar()->showMessage(title + QStringLiteral(": ") + text.section(QLatin1Char('\n'), 0, 0));
+    // The first line; a list under it ("the weights do not fit the model:") is counted, not cut off at the colon.
+    const int more = static_cast<int>(text.trimmed().count(QLatin1Char('\n')));
+    statusBar()->showMessage(title + QStringLiteral(": ") + text.section(QLatin1Char('\n'), 0, 0) +
+                             (more == 1 ? tr(" (1 more line in the message)")
+                              : more > 1  ? tr(" (%1 more lines in the message)").arg(more)
+                                          : QString()));
     if (m_prompts) QMessageBox::warning(this, title, text);
 }
 
@@ -393,6 +435,9 @@ bool MainWindow::openFile(const QString& path) {
     rebuildRecent();
     updateTitle();
     const Analysis& a = m_editor->model()->analysis();
+    // "see Diagnostics": the tab comes to the front of the bottom strip.
+    if (!a.ok())
+        if (auto* diag = findChild<QDockWidget*>(QStringLiteral("diagnosticsDock")); diag && !diag->isFloating()) diag->raise();
     statusBar()->showMessage(a.ok() ? tr("Opened %1: valid.").arg(QFileInfo(path).fileName())
                                     : tr("Opened %1: %2 problem(s), see Diagnostics.")
                                           .arg(QFileInfo(path).fileName())
@@ -534,7 +579,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     }
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());
-    settings.setValue(kStateKey, saveState());
+    settings.setValue(kStateKey, saveState(kStateVersion));
     QMainWindow::closeEvent(event);
 }
 

@@ -6,6 +6,7 @@
 #include <QString>
 
 class QCloseEvent;
+class QShowEvent;
 class QHBoxLayout;
 class QLabel;
 class QMenu;
@@ -52,6 +53,7 @@ public:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override; // the default layout's dock sizes, from the shown window's size
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
     // A click in a dock on anything but a text field hands the keyboard back
@@ -60,6 +62,7 @@ protected:
 
 private:
     void createDocks();
+    void applyDefaultDockSizes(); // dock sizes in proportion to the window (no saved layout)
     void createMenus();
     void rebuildBreadcrumb();
     void rebuildRecent();
@@ -85,12 +88,14 @@ private:
     QMenu* m_editMenu = nullptr;
     QAction* m_openRun = nullptr;
     QAction* m_importWeights = nullptr;
+    QAction* m_darkTheme = nullptr;
     QLabel* m_lockBanner = nullptr;
     QHBoxLayout* m_crumbs = nullptr;
     QMenu* m_recentMenu = nullptr;
     QString m_currentFile;
     QString m_lastError;
     bool m_prompts = true;
+    bool m_defaultSizesPending = true;
 };
 
 } // namespace ml::gui

@@ -29,6 +29,7 @@ CodePanel::CodePanel(Editor* editor, QWidget* parent) : QPlainTextEdit(parent), 
     connect(editor->model(), &GraphModel::documentChanged, this, &CodePanel::regenerate);
     connect(editor->scene(), &QGraphicsScene::selectionChanged, this, &CodePanel::highlightSelection);
     connect(editor, &Editor::levelsChanged, this, &CodePanel::highlightSelection);
+    connect(verticalScrollBar(), &QScrollBar::actionTriggered, this, [this] { m_readerScrolled = true; });
     regenerate();
 }
 
@@ -90,11 +91,17 @@ void CodePanel::regenerate() {
                 firstClass = b.blockNumber();
                 break;
             }
-        verticalScrollBar()->setValue(scroll > 0 ? scroll : firstClass);
+        m_firstClass = firstClass;
+        verticalScrollBar()->setValue(m_readerScrolled ? scroll : firstClass);
     } catch (const std::exception& e) {
         setPlainText(tr("# No PyTorch code while the model cannot be exported:\n# %1").arg(QString::fromUtf8(e.what())));
     }
     highlightSelection();
+}
+
+void CodePanel::resizeEvent(QResizeEvent* event) {
+    QPlainTextEdit::resizeEvent(event);
+    if (!m_readerScrolled) verticalScrollBar()->setValue(m_firstClass);
 }
 
 QSize CodePanel::sizeHint() const {
@@ -124,6 +131,7 @@ void CodePanel::highlightSelection() {
             QTextCursor c(document()->findBlockByNumber(s.first - 1));
             setTextCursor(c);
             ensureCursorVisible();
+            m_readerScrolled = true; // the selection's lines chose the view
         }
     }
     setExtraSelections(marks);

@@ -29,6 +29,9 @@ public Q_SLOTS:
 
 protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
+    // Until the reader scrolls, the view keeps opening at the first class
+    // (a scroll set before the panel had its size was clamped to another height).
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     Editor* m_editor;
@@ -38,6 +41,8 @@ private:
     };
     QList<Span> m_spans;
     QList<int> m_highlighted;
+    int m_firstClass = 0;  // block number of the first "class " line
+    bool m_readerScrolled = false; // the scroll bar or the wheel moved the view
 };
 
 } // namespace ml::gui

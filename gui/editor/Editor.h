@@ -131,7 +131,7 @@ public:
 
 Q_SIGNALS:
     void message(const QString& text); // status bar
-    // F2 or a double-click on a node's title: the inspector focuses its Name field.
+    // A double-click on a node's body (not its title): the inspector focuses its Name field.
     void renameRequested(const QString& key);
     void levelsChanged();
     // A node selected from another view: the canvas brings it into sight.

@@ -585,7 +585,8 @@ void EditorView::keyPressEvent(QKeyEvent* event) {
         frameSelection();
         return;
     case Qt::Key_F2:
-        if (s->selectedKeys().size() == 1) Q_EMIT m_editor->renameRequested(s->selectedKeys().front());
+        // In place, on the title, the name selected (a container item renames its container).
+        if (s->selectedKeys().size() == 1) startTitleEdit(s->selectedKeys().front());
         return;
     case Qt::Key_Home:
         frameAll();

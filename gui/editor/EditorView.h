@@ -40,7 +40,7 @@ public:
     // The right-click menu for what is under viewPos (a port, a container item,
     // a node, a wire or the canvas), popped up there; returned for tests.
     QMenu* showContextMenu(QPoint viewPos);
-    // In-place rename of `key`'s title (double-click on it, or Rename in a menu).
+    // In-place rename of `key`'s title (F2, a double-click on it, or Rename in a menu).
     void startTitleEdit(const QString& key);
     // A top-left for new node `key` near `wanted`: inside the visible area and
     // off every other node (the nearest such grid place).

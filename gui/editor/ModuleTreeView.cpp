@@ -12,6 +12,7 @@
 #include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <functional>
 
 namespace ml::gui {
@@ -22,11 +23,14 @@ ModuleTreeView::ModuleTreeView(Editor* editor, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     m_tree = new QTreeWidget(this);
-    m_tree->setHeaderLabels({tr("Module"), tr("Output"), tr("Params")});
-    m_tree->header()->setStretchLastSection(false);
-    m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents); // names readable; the dock scrolls
-    m_tree->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    // The name first and never cut; the numbers beside it; the repr last,
+    // filling what is left, elided (the row's tooltip has it whole).
+    m_tree->setHeaderLabels({tr("Name"), tr("Output"), tr("Params"), tr("Module")});
+    m_tree->header()->setStretchLastSection(true);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_tree->header()->setSectionResizeMode(1, QHeaderView::Interactive); // a runtime-indexed shape is long: capped
     m_tree->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+    m_tree->setTextElideMode(Qt::ElideRight);
     m_totals = new QLabel(this);
     m_totals->setWordWrap(true);
     layout->addWidget(m_tree);
@@ -79,24 +83,26 @@ void ModuleTreeView::rebuild() {
     std::function<void(InstanceId, const QString&, QTreeWidgetItem*)> add = [&](InstanceId id, const QString& name,
                                                                                QTreeWidgetItem* parent) {
         const ModuleInstance& m = a.tree.at(id);
-        QString text = id == 0 ? qs(doc.model) : name + QStringLiteral(": ") + qs(moduleRepr(m));
-        if (m.callCount > 1) text += tr("   [shared: called %1×]").arg(m.callCount);
+        const QString text = id == 0 ? qs(doc.model) : name;
+        QString repr = id == 0 ? tr("the model") : qs(moduleRepr(m));
+        if (m.callCount > 1) repr += tr("   [shared: called %1×]").arg(m.callCount);
         const QString shape = m.outputTypes.empty() ? QString() : shapeText(m.outputTypes.front());
         // A layer whose sizes wait for an upstream problem has no count yet (not 0).
         const QString params = m.kind == ModuleKind::Layer && !m.argsComplete ? QStringLiteral("?")
                                                                                : withThousands(a.tree.parameterCount(id));
-        auto* item = parent ? new QTreeWidgetItem(parent, {text, shape, params})
-                            : new QTreeWidgetItem(m_tree, {text, shape, params});
+        auto* item = parent ? new QTreeWidgetItem(parent, {text, shape, params, repr})
+                            : new QTreeWidgetItem(m_tree, {text, shape, params, repr});
         item->setData(0, Qt::UserRole, qs(m.path));
-        item->setToolTip(0, qs(m.path.empty() ? doc.model : m.path) + QStringLiteral(" (") + qs(moduleKindName(m.kind)) +
-                                QStringLiteral(")"));
+        QString tip = qs(m.path.empty() ? doc.model : m.path) + QStringLiteral(": ") + repr;
+        if (!shape.isEmpty()) tip += tr("\noutput %1").arg(shape);
+        for (int c = 0; c < 4; ++c) item->setToolTip(c, tip);
         item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
         for (const ChildRef& c : m.children) add(c.id, qs(c.name), item);
     };
     add(0, QString(), nullptr);
     m_tree->expandToDepth(1);
-    // Names readable: every column as wide as its longest text (the dock scrolls sideways).
-    for (int c = 0; c < m_tree->columnCount(); ++c) m_tree->resizeColumnToContents(c);
+    for (int c = 0; c < 3; ++c) m_tree->resizeColumnToContents(c);
+    m_tree->setColumnWidth(1, std::min(m_tree->columnWidth(1), m_tree->fontMetrics().horizontalAdvance(QStringLiteral("[N, 64, 32, 32]")) + 12));
     m_syncing = false;
     showCanvasSelection();
     const Index unique = a.tree.uniqueParameterCount();

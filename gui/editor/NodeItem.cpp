@@ -197,6 +197,16 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         painter->drawText(badge, Qt::AlignCenter, QStringLiteral("!"));
         bx -= 20;
     }
+    if (!m_look.waitsFor.isEmpty()) {
+        // Waiting on an upstream problem (the tooltip names it): a hollow "?".
+        const QRectF badge(bx - 16, r.top() + 4, 16, 16);
+        painter->setBrush(Qt::NoBrush);
+        painter->setPen(QPen(t.warning, 1.5));
+        painter->drawEllipse(badge);
+        painter->setPen(t.warning);
+        painter->drawText(badge, Qt::AlignCenter, QStringLiteral("?"));
+        bx -= 20;
+    }
     if (m_look.sharedUses > 1) {
         const QString text = QStringLiteral("shared ×%1").arg(m_look.sharedUses);
         QFont bf = f;

@@ -63,6 +63,37 @@ double fittedWidth(const NodeLook& l) {
     return std::min(std::ceil(w / 10) * 10, 520.0);
 }
 
+// The items upstream of `key` whose own problems leave its inputs unknown:
+// walks back along wires that carry an unknown type, stopping at the first
+// item on each path that has a diagnostic (or at a block input).
+QStringList problemsUpstream(const GraphModel& model, const QString& definition, const QString& instancePath,
+                             const QString& key) {
+    const std::vector<Wire> wires = model.wires(definition);
+    QStringList found, stack{key}, seen;
+    while (!stack.isEmpty()) {
+        const QString k = stack.takeLast();
+        if (seen.contains(k)) continue;
+        seen << k;
+        if (k != key && (!model.diagnosticsFor(definition, instancePath, k).empty() || k.startsWith(QLatin1String("input:")))) {
+            if (!found.contains(k)) found << k;
+            continue;
+        }
+        for (const Wire& w : wires) {
+            if (w.to.key != k) continue;
+            const TensorType* t = model.outputType(instancePath, definition, w.from);
+            if (!t || !t->known) stack << w.from.key;
+        }
+    }
+    return found;
+}
+
+// How the canvas names an item in a sentence: "bad (node b)", "input x".
+QString itemName(const GraphModel& model, const QString& definition, const QString& key) {
+    if (key.startsWith(QLatin1String("input:"))) return QObject::tr("input %1").arg(key.mid(6));
+    const QString child = model.calledChildName(definition, key);
+    return child.isEmpty() || child == key ? key : QObject::tr("%1 (node %2)").arg(child, key);
+}
+
 void placePorts(NodeLook& l, double top) {
     const double w = l.size.width();
     for (size_t i = 0; i < l.ins.size(); ++i) l.ins[i].pos = QPointF(0, top + kPortRow * (static_cast<double>(i) + 0.5));
@@ -82,6 +113,16 @@ NodeLook lookOf(const GraphModel& model, const QString& definition, const QStrin
     for (const Diagnostic* d : model.diagnosticsFor(definition, instancePath, key)) {
         (d->isError() ? l.error : l.warning) = true;
         tips << qs(d->toEditorString());
+    }
+    if (tips.isEmpty() && !key.startsWith(QLatin1String("input:"))) {
+        // A "?" here is someone else's problem: say whose.
+        l.waitsFor = problemsUpstream(model, definition, instancePath, key);
+        for (const QString& k : l.waitsFor) {
+            const auto upstream = model.diagnosticsFor(definition, instancePath, k);
+            const QString why = upstream.empty() ? QObject::tr("its shape is not known")
+                                                 : qs(upstream.front()->message).section(QLatin1Char('\n'), 0, 0);
+            tips << QObject::tr("Sizes unknown (?): they wait for %1 upstream, %2.").arg(itemName(model, definition, k), why);
+        }
     }
     double width = 190;
     if (key.startsWith(QLatin1String("input:")) || key.startsWith(QLatin1String("output:"))) {

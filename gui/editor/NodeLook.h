@@ -39,6 +39,9 @@ struct NodeLook {
     QSizeF size;
     bool error = false, warning = false;
     QString tooltip;
+    // The upstream items (keys) whose problems leave this item's sizes unknown:
+    // the "?" badge names them; empty when its sizes are known or the problem is its own.
+    QStringList waitsFor;
     int sharedUses = 1; // >1: the instance it calls is called at several places
 };
 

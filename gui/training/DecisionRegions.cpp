@@ -1,4 +1,5 @@
 #include "training/DecisionRegions.h"
+#include "training/PlotTheme.h"
 
 #include "training/QCustomPlotInclude.h"
 #include "train/TrainingData.h"
@@ -15,6 +16,8 @@ const QColor kClassColors[] = {QColor(245, 146, 35), QColor(8, 119, 189), QColor
                                QColor(148, 103, 189)};
 }
 
+void DecisionRegions::applyTheme() { applyPlotTheme(m_plot); }
+
 DecisionRegions::DecisionRegions(QWidget* parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_hard(new QCheckBox(tr("Hard regions (class only)"), this)) {
     setObjectName(QStringLiteral("Decision regions"));
@@ -28,6 +31,19 @@ DecisionRegions::DecisionRegions(QWidget* parent)
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_map->data()->setSize(kResolution, kResolution);
     m_map->setInterpolate(false);
+    applyPlotTheme(m_plot);
+    // Equal scales on both axes, whatever the panel's shape (in the wide, low
+    // bottom strip the spirals were drawn as flat ellipses): the axis with the
+    // fewer units per pixel widens; a drag or zoom keeps the ratio.
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        const QRect r = m_plot->axisRect()->rect();
+        if (r.width() < 10 || r.height() < 10) return;
+        const QCPRange x = m_plot->xAxis->range(), y = m_plot->yAxis->range();
+        const double perPixel = std::max(x.size() / r.width(), y.size() / r.height());
+        const double halfW = perPixel * r.width() / 2, halfH = perPixel * r.height() / 2;
+        m_plot->xAxis->setRange(x.center() - halfW, x.center() + halfW);
+        m_plot->yAxis->setRange(y.center() - halfH, y.center() + halfH);
+    });
     connect(m_hard, &QCheckBox::toggled, this, [this] {
         if (m_step >= 0) show(m_last);
     });

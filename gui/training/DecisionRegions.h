@@ -30,6 +30,7 @@ public:
     std::vector<float> setData(const TrainingData& data);
     void show(const GridReport& grid);
     void clear();
+    void applyTheme(); // the window's theme changed
 
     QCustomPlot* plot() const { return m_plot; }
     QCPColorMap* map() const { return m_map; }

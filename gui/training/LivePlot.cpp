@@ -1,4 +1,5 @@
 #include "training/LivePlot.h"
+#include "training/PlotTheme.h"
 
 #include "training/QCustomPlotInclude.h"
 
@@ -33,6 +34,8 @@ QString axisLabel(XAxis axis) {
 
 } // namespace
 
+void LivePlot::applyTheme() { applyPlotTheme(m_plot); }
+
 LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidget* parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_title(title), m_logY(logY) {
     auto* layout = new QVBoxLayout(this);
@@ -50,6 +53,12 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
     }
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 7));
+    // Compact and see-through: in the bottom strip a plot is ~170 px tall and
+    // seven opaque legend rows hid most of the curves.
+    m_plot->legend->setIconSize(14, 6);
+    m_plot->legend->setRowSpacing(0);
+    m_plot->legend->setMargins(QMargins(4, 1, 4, 1));
+    applyPlotTheme(m_plot); // see-through, in the window's colours
     // Antialiasing thousands of line segments costs more than it shows at this size.
     m_plot->setNotAntialiasedElements(QCP::aePlottables);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
@@ -63,7 +72,7 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
                 const bool on = !c.smooth->visible();
                 c.smooth->setVisible(on);
                 c.raw->setVisible(on);
-                pi->setTextColor(on ? Qt::black : Qt::gray);
+                pi->setTextColor(on ? plotText() : plotMuted());
             }
         m_plot->replot(QCustomPlot::rpQueuedReplot);
     });

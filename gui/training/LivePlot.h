@@ -30,6 +30,7 @@ public:
     // Which series of the run this chart shows (called on every update).
     void setFilter(std::function<QStringList(const Run&)> filter) { m_filter = std::move(filter); }
     void setGuide(double y); // a dashed horizontal line (the update ratio's 1e-3)
+    void applyTheme();       // the window's theme changed
     void setSmoothing(double weight);
     double smoothing() const { return m_smoothing; }
     void setXAxis(XAxis axis); // clears: the owner syncs again

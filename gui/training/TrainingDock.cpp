@@ -62,9 +62,26 @@ QSpinBox* intBox(int lo, int hi) {
     return b;
 }
 
-// A tab of plots stacked (resizable), with an optional note above them.
+// Plots side by side in a wide, low panel (the bottom strip), stacked in a tall one (a side dock).
+class PlotSplitter : public QSplitter {
+public:
+    PlotSplitter() : QSplitter(Qt::Vertical) {}
+
+protected:
+    void resizeEvent(QResizeEvent* event) override {
+        const Qt::Orientation o = width() > 2 * height() ? Qt::Horizontal : Qt::Vertical;
+        if (o != orientation() && count() > 1) {
+            setOrientation(o);
+            QList<int> equal(count(), o == Qt::Horizontal ? width() : height());
+            setSizes(equal);
+        }
+        QSplitter::resizeEvent(event);
+    }
+};
+
+// A tab of plots (resizable), with an optional note above them.
 QWidget* page(QLabel* note, std::initializer_list<QWidget*> plots) {
-    auto* split = new QSplitter(Qt::Vertical);
+    auto* split = new PlotSplitter;
     for (QWidget* p : plots) split->addWidget(p);
     if (!note) return split;
     auto* w = new QWidget;
@@ -799,6 +816,11 @@ void TrainingDock::onState(TrainingSession::State s) {
                                                       m_lrSchedule, m_batch, m_epochs, m_seed, m_threads, m_diagEvery})
         w->setEnabled(idle);
     Q_EMIT activeChanged(!idle);
+}
+
+void TrainingDock::applyTheme() {
+    for (LivePlot* p : m_plots) p->applyTheme();
+    m_regions->applyTheme();
 }
 
 bool TrainingDock::importWeights(const QString& path, QString* error) {

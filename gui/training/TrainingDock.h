@@ -88,6 +88,7 @@ public:
     // nothing changes. On success the next run starts from these weights.
     bool importWeights(const QString& path, QString* error);
     bool isActive() const { return m_session->state() != TrainingSession::State::Idle; }
+    void applyTheme(); // the plots follow the window's dark or light theme
 
 Q_SIGNALS:
     void activeChanged(bool active);

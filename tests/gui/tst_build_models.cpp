@@ -91,7 +91,10 @@ public:
         settle();
     }
     // Drops `entry` on empty canvas; the new node must be `expectedKey`.
+    // The view scrolls there first, as a person's would: a node dropped out of sight goes elsewhere.
     void drop(const QString& entry, double dx, double dy, const QString& expectedKey) {
+        v()->centerOn(m_origin + QPointF(dx, dy));
+        settle();
         dropAt(entry, at(dx, dy));
         QVERIFY2(e()->scene()->nodeItem(expectedKey), qPrintable(expectedKey));
     }
@@ -427,6 +430,13 @@ private Q_SLOTS:
         QVERIFY2(b.tooltip.startsWith("Error: bad, input (from node 'b' of Net): Conv2d expects [N, C, H, W] but its "
                                       "input is [N, 8]."),
                  qPrintable(b.tooltip));
+        // Downstream of the problem: a "?" that names it (the tooltip the canvas shows on hover).
+        QCOMPARE(c.waitsFor, QStringList{"b"});
+        QVERIFY(h.waitsFor.isEmpty() && a.waitsFor.isEmpty() && b.waitsFor.isEmpty());
+        const QString waitTip = s.e()->scene()->nodeItem("c")->toolTip();
+        QVERIFY2(waitTip.startsWith("Sizes unknown (?): they wait for bad (node b) upstream, Conv2d expects [N, C, H, W]"),
+                 qPrintable(waitTip));
+        QCOMPARE(lookOf(*m, "Net", "", "output:yb").waitsFor, QStringList{"b"});
         // The inspector of a node the problems do not touch shows its count.
         STEP(s.select("a"));
         QStringList texts;
@@ -595,7 +605,7 @@ private Q_SLOTS:
         if (qEnvironmentVariableIsSet("MODULELAB_SHOT_BLOCK")) w.grab().save(qEnvironmentVariable("MODULELAB_SHOT_BLOCK"));
     }
 
-    // F2 puts the keyboard in the inspector's Name field; a double-click on a title selects it for renaming.
+    // F2 opens the in-place name field on the node's title, its name selected; a double-click on a title selects it for renaming.
     void renameWithF2AndTitleDoubleClick() {
         Window s;
         STEP(s.show());
@@ -605,7 +615,7 @@ private Q_SLOTS:
         STEP(s.select("linear1"));
         QTest::keyClick(w.view()->viewport(), Qt::Key_F2);
         settle();
-        auto* edit = inspector(w)->findChild<QLineEdit*>("childName");
+        auto* edit = w.view()->viewport()->findChild<QLineEdit*>("titleEditor");
         QVERIFY(edit);
         QCOMPARE(QApplication::focusWidget(), edit);
         QCOMPARE(edit->selectedText(), QString("linear1"));

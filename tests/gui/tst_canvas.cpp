@@ -29,6 +29,7 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QToolButton>
@@ -571,6 +572,89 @@ class TestCanvas : public QObject {
         QCOMPARE(def(e).findNode("act")->op, std::string("relu"));
     }
 
+    // F2 on the canvas renames the selection in place, its name selected: a
+    // click on a node, F2, type, Return; on a container's item, the container.
+    void f2RenamesTheSelectionInPlace() {
+        MainWindow w;
+        showWindow(w);
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        settle();
+        Editor* e = w.editor();
+        EditorView* v = w.view();
+        QTest::mouseClick(v->viewport(), Qt::LeftButton, {}, viewPoint(v, centerOf(w, "h")));
+        settle();
+        QCOMPARE(e->scene()->selectedKeys(), QStringList{"h"});
+        QTest::keyClick(v, Qt::Key_F2);
+        settle();
+        auto* edit = v->viewport()->findChild<QLineEdit*>("titleEditor");
+        QVERIFY(edit && edit->isVisible());
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(edit));
+        QCOMPARE(edit->selectedText(), QString("shared_layer")); // what the title shows: the child, not node id h
+        QVERIFY(viewRect(w, "h").intersects(edit->geometry()));
+        QTest::keyClicks(edit, "trunk");
+        QTest::keyClick(edit, Qt::Key_Return);
+        settle();
+        QVERIFY(def(e, "MultiTaskNetwork").findChild("trunk"));
+        QVERIFY(!def(e, "MultiTaskNetwork").findChild("shared_layer"));
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(v));
+        QVERIFY(w.moduleTree()->itemForPath("trunk"));
+
+        // An item of the ModuleList selected: F2 renames the list.
+        QTest::mouseClick(v->viewport(), Qt::LeftButton, {}, rowPoint(w, "y", 1));
+        settle();
+        QCOMPARE(e->scene()->selectedRow(), 1);
+        QTest::keyClick(v, Qt::Key_F2);
+        settle();
+        edit = v->viewport()->findChild<QLineEdit*>("titleEditor");
+        QVERIFY(edit);
+        QCOMPARE(edit->selectedText(), QString("task_layers"));
+        QTest::keyClicks(edit, "heads");
+        QTest::keyClick(edit, Qt::Key_Return);
+        settle();
+        QVERIFY(def(e, "MultiTaskNetwork").findChild("heads"));
+        QVERIFY(w.moduleTree()->itemForPath("heads.1"));
+    }
+
+    // The module tree in a narrow window: every name whole and in view (the
+    // name column first, the repr last and elided, whole in the tooltip),
+    // also after a canvas click selects a deep row.
+    void moduleTreeNamesStayReadable() {
+        MainWindow w;
+        w.setPromptsEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(kExamples + "multitask.json"));
+        settle();
+        QTreeWidget* tree = w.moduleTree()->tree();
+        QCOMPARE(tree->headerItem()->text(0), QString("Name"));
+        QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, {}, rowPoint(w, "y", 2));
+        settle();
+        QCOMPARE(tree->currentItem()->data(0, Qt::UserRole).toString(), QString("task_layers.2"));
+        int rows = 0;
+        for (QTreeWidgetItemIterator it(tree); *it; ++it, ++rows) {
+            QTreeWidgetItem* row = *it;
+            const QRect r = tree->visualItemRect(row);
+            QVERIFY2(r.left() >= 0, qPrintable(row->text(0))); // not scrolled out of view on the left
+            int indent = tree->indentation();
+            for (QTreeWidgetItem* p = row->parent(); p; p = p->parent()) indent += tree->indentation();
+            const int need = tree->fontMetrics().horizontalAdvance(row->text(0)) + indent;
+            QVERIFY2(tree->header()->sectionSize(0) >= need && need <= tree->viewport()->width() / 2,
+                     qPrintable(row->text(0)));
+            QVERIFY2(!row->text(0).contains(':') && !row->text(0).contains('('), qPrintable(row->text(0)));
+            QVERIFY(row->toolTip(3).contains(": " + row->text(3)));
+        }
+        QCOMPARE(rows, 6); // the model, shared_layer, task_layers and its three items
+        QTreeWidgetItem* head = w.moduleTree()->itemForPath("task_layers.2");
+        QCOMPARE(head->text(0), QString("2"));
+        QCOMPARE(head->text(2), QString("6"));
+        QVERIFY(head->toolTip(0).contains("task_layers.2: Linear(in_features=5, out_features=1, bias=True)"));
+        QCOMPARE(tree->horizontalScrollBar()->value(), 0);
+        // The name column starts the row, in view.
+        QCOMPARE(tree->header()->sectionViewportPosition(0), 0);
+    }
+
     // Ctrl+Shift+S asks for a file name and saves there.
     void saveAsShortcut() {
         MainWindow w;
@@ -655,7 +739,11 @@ class TestCanvas : public QObject {
         QCOMPARE(sel.size(), 1);
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_F2);
         settle();
-        QCOMPARE(QApplication::focusWidget(), inspector(w)->findChild<QLineEdit*>("childName"));
+        auto* titleEdit = v->viewport()->findChild<QLineEdit*>("titleEditor");
+        QVERIFY(titleEdit);
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(titleEdit));
+        QTest::keyClick(titleEdit, Qt::Key_Escape);
+        settle();
         // But a click in a text field keeps the keyboard there (Delete edits the text).
         auto* name = inspector(w)->findChild<QLineEdit*>("childName");
         QTest::mouseClick(name, Qt::LeftButton);
@@ -725,6 +813,8 @@ class TestCanvas : public QObject {
         drop(v, "container:ModuleList", viewPoint(v, centerOf(w, "input:x") + QPointF(0, 120)));
         QVERIFY(item(w, "list1"));
         const QRectF list(item(w, "list1")->pos(), item(w, "list1")->look().size);
+        v->centerOn(list.center() + QPointF(0, 100)); // scrolled: room in sight below the list
+        settle();
         drop(v, "layer:Linear", viewPoint(v, list.bottomLeft() + QPointF(0, 30)));
         QVERIFY(item(w, "linear1"));
         const QPointF before = item(w, "linear1")->pos();
