@@ -138,6 +138,14 @@ void runObjectiveGroupsUnguarded(Plan& plan, const std::vector<Objective>& objec
                                  const std::function<void(int)>& afterGroup) {
     results.resize(objectives.size());
     setFloatInputs(plan, batch);
+    // Each group's backward reaches only its own heads: the other heads' steps have no gradient.
+    struct SkipZero {
+        Plan& plan;
+        explicit SkipZero(Plan& p) : plan(p) { plan.setSkipZeroGradients(true); }
+        ~SkipZero() { plan.setSkipZeroGradients(false); }
+        SkipZero(const SkipZero&) = delete;
+        SkipZero& operator=(const SkipZero&) = delete;
+    } skipping{plan};
     const std::vector<int>* forwarded = nullptr; // the plan group whose forward the plan holds
     for (int g : which) {
         const std::vector<int>& members = objectiveGroups.at(static_cast<size_t>(g));
