@@ -678,6 +678,11 @@ void Plan::backward() {
     for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it) {
         // A step whose output nothing reads (an unused node) has no gradient to pass on.
         if (!active(*it) || m_values[static_cast<size_t>(it->out)].gradOffset < 0) continue;
+        if (m_skipZeroGradients) {
+            const float* dy = grad(it->out);
+            const Index count = elementCount(it->out);
+            if (std::all_of(dy, dy + count, [](float v) { return v == 0.0f; })) continue;
+        }
         const auto t0 = m_profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         runBackward(*it);
         if (m_profiling)

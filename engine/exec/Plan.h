@@ -83,6 +83,11 @@ public:
     void forward(Index n);
     void backward();  // accumulates into the store's grads (and each shared parameter's per-use grads)
     void zeroGrad();  // zeroes the store's parameter grads and the per-use grads
+    // With it on, backward() skips every step whose output gradient is all
+    // zero (each op's backward is linear in it, so it would add nothing): a
+    // backward per task on a plan that runs all branches, where only that
+    // task's head has a gradient. Off by default (the scan is not free).
+    void setSkipZeroGradients(bool on) { m_skipZeroGradients = on; }
     // Activation gradients are zero between backward passes; after an error
     // between a loss writing into outputGrad() and backward(), this restores that.
     void clearGradients();
@@ -169,6 +174,7 @@ private:
     std::vector<const float*> m_concatInputs;
     std::vector<float*> m_concatGrads;
     bool m_profiling = false;
+    bool m_skipZeroGradients = false;
     std::vector<double> m_forwardSeconds, m_backwardSeconds; // per step
     Index m_savedFloats = 0, m_argmaxInts = 0, m_scratchFloats = 0;
 

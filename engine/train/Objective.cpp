@@ -4,6 +4,8 @@
 #include "train/Loss.h"
 
 #include <algorithm>
+#include <functional>
+#include <span>
 
 namespace ml {
 
@@ -70,54 +72,95 @@ std::vector<std::vector<int>> planGroups(const Plan& plan, const std::vector<Obj
 
 namespace {
 
+// One objective's loss on the plan's current output (dy written when `backward`).
+void lossOf(Plan& plan, const Objective& obj, const BatchView& batch, bool backward, ObjectiveResult& r) {
+    for (const auto& [name, value] : obj.indexValues) plan.setIndexInput(findInput(plan, name), value);
+    const int o = findOutput(plan, obj.output);
+    const Index width = plan.outputWidth(o);
+    const float* y = plan.output(o);
+    float* dy = backward ? plan.outputGrad(o) : nullptr;
+    r = ObjectiveResult{};
+    if (obj.loss == LossKind::CrossEntropy) {
+        const auto t = batch.classes.find(obj.target);
+        if (t == batch.classes.end())
+            throw Error(obj.label() + ": cross-entropy needs class labels, and the dataset has no class target '" +
+                        obj.target + "'");
+        r.loss = crossEntropyLoss(y, t->second, batch.n, width, dy, obj.weight);
+        for (Index i = 0; i < batch.n; ++i) {
+            const float* row = y + i * width;
+            r.correct += (std::max_element(row, row + width) - row) == t->second[i];
+        }
+        r.count = batch.n;
+    } else {
+        const auto t = batch.values.find(obj.target);
+        if (t == batch.values.end())
+            throw Error(obj.label() + ": " + lossKindName(obj.loss) + " needs real-valued targets, and the dataset has "
+                        "no value target '" + obj.target + "'");
+        const Index n = batch.n * width;
+        r.loss = obj.loss == LossKind::Mse ? mseLoss(y, t->second, n, dy, obj.weight)
+                                           : bceWithLogitsLoss(y, t->second, n, dy, obj.weight);
+        if (obj.loss == LossKind::BceWithLogits) {
+            for (Index i = 0; i < n; ++i) r.correct += (y[i] > 0.0f) == (t->second[i] > 0.5f);
+            r.count = n;
+        }
+    }
+}
+
+void setFloatInputs(Plan& plan, const BatchView& batch) {
+    for (int i = 0; i < plan.inputCount(); ++i)
+        if (!plan.inputIsIndex(i)) plan.setInput(i, batch.inputs.at(static_cast<size_t>(i)), batch.n);
+}
+
+void forwardFor(Plan& plan, const Objective& first, const BatchView& batch) {
+    for (const auto& [name, value] : first.indexValues) plan.setIndexInput(findInput(plan, name), value);
+    plan.forward(batch.n);
+}
+
 void runObjectivesUnguarded(Plan& plan, const std::vector<Objective>& objectives,
                             const std::vector<std::vector<int>>& groups, const std::vector<int>& which,
                             const BatchView& batch, bool backward, std::vector<ObjectiveResult>& results) {
     results.resize(objectives.size());
     auto wanted = [&](int k) { return std::find(which.begin(), which.end(), k) != which.end(); };
-    for (int i = 0; i < plan.inputCount(); ++i)
-        if (!plan.inputIsIndex(i)) plan.setInput(i, batch.inputs.at(static_cast<size_t>(i)), batch.n);
+    setFloatInputs(plan, batch);
     for (const std::vector<int>& group : groups) {
         if (std::none_of(group.begin(), group.end(), wanted)) continue;
-        for (const auto& [name, value] : objectives[static_cast<size_t>(group.front())].indexValues)
-            plan.setIndexInput(findInput(plan, name), value);
-        plan.forward(batch.n);
-        for (int k : group) {
-            if (!wanted(k)) continue;
-            const Objective& obj = objectives[static_cast<size_t>(k)];
-            for (const auto& [name, value] : obj.indexValues) plan.setIndexInput(findInput(plan, name), value);
-            const int o = findOutput(plan, obj.output);
-            const Index width = plan.outputWidth(o);
-            const float* y = plan.output(o);
-            float* dy = backward ? plan.outputGrad(o) : nullptr;
-            ObjectiveResult& r = results[static_cast<size_t>(k)];
-            r = ObjectiveResult{};
-            if (obj.loss == LossKind::CrossEntropy) {
-                const auto t = batch.classes.find(obj.target);
-                if (t == batch.classes.end())
-                    throw Error(obj.label() + ": cross-entropy needs class labels, and the dataset has no class target '" +
-                                obj.target + "'");
-                r.loss = crossEntropyLoss(y, t->second, batch.n, width, dy, obj.weight);
-                for (Index i = 0; i < batch.n; ++i) {
-                    const float* row = y + i * width;
-                    r.correct += (std::max_element(row, row + width) - row) == t->second[i];
-                }
-                r.count = batch.n;
-            } else {
-                const auto t = batch.values.find(obj.target);
-                if (t == batch.values.end())
-                    throw Error(obj.label() + ": " + lossKindName(obj.loss) + " needs real-valued targets, and the dataset has "
-                                "no value target '" + obj.target + "'");
-                const Index n = batch.n * width;
-                r.loss = obj.loss == LossKind::Mse ? mseLoss(y, t->second, n, dy, obj.weight)
-                                                   : bceWithLogitsLoss(y, t->second, n, dy, obj.weight);
-                if (obj.loss == LossKind::BceWithLogits) {
-                    for (Index i = 0; i < n; ++i) r.correct += (y[i] > 0.0f) == (t->second[i] > 0.5f);
-                    r.count = n;
-                }
-            }
-        }
+        forwardFor(plan, objectives[static_cast<size_t>(group.front())], batch);
+        for (int k : group)
+            if (wanted(k)) lossOf(plan, objectives[static_cast<size_t>(k)], batch, backward, results[static_cast<size_t>(k)]);
         if (backward) plan.backward();
+    }
+}
+
+void runObjectiveGroupsUnguarded(Plan& plan, const std::vector<Objective>& objectives,
+                                 const std::vector<std::vector<int>>& planGroups,
+                                 const std::vector<std::vector<int>>& objectiveGroups, std::span<const int> which,
+                                 const BatchView& batch, std::vector<ObjectiveResult>& results,
+                                 const std::function<void(int)>& afterGroup) {
+    results.resize(objectives.size());
+    setFloatInputs(plan, batch);
+    // Each group's backward reaches only its own heads: the other heads' steps have no gradient.
+    struct SkipZero {
+        Plan& plan;
+        explicit SkipZero(Plan& p) : plan(p) { plan.setSkipZeroGradients(true); }
+        ~SkipZero() { plan.setSkipZeroGradients(false); }
+        SkipZero(const SkipZero&) = delete;
+        SkipZero& operator=(const SkipZero&) = delete;
+    } skipping{plan};
+    const std::vector<int>* forwarded = nullptr; // the plan group whose forward the plan holds
+    for (int g : which) {
+        const std::vector<int>& members = objectiveGroups.at(static_cast<size_t>(g));
+        const auto holds = [&](const std::vector<int>& pg) {
+            return std::find(pg.begin(), pg.end(), members.front()) != pg.end();
+        };
+        const auto pg = std::find_if(planGroups.begin(), planGroups.end(), holds);
+        ML_ASSERT(pg != planGroups.end());
+        if (forwarded != &*pg) {
+            forwardFor(plan, objectives[static_cast<size_t>(members.front())], batch);
+            forwarded = &*pg;
+        }
+        for (int k : members) lossOf(plan, objectives[static_cast<size_t>(k)], batch, true, results[static_cast<size_t>(k)]);
+        plan.backward();
+        if (afterGroup) afterGroup(g);
     }
 }
 
@@ -130,6 +173,19 @@ void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const s
         runObjectivesUnguarded(plan, objectives, groups, which, batch, backward, results);
     } catch (...) {
         plan.clearGradients(); // a loss may have written into an output's gradient
+        throw;
+    }
+}
+
+void runObjectiveGroups(Plan& plan, const std::vector<Objective>& objectives,
+                        const std::vector<std::vector<int>>& planGroups,
+                        const std::vector<std::vector<int>>& objectiveGroups, std::span<const int> which,
+                        const BatchView& batch, std::vector<ObjectiveResult>& results,
+                        const std::function<void(int)>& afterGroup) {
+    try {
+        runObjectiveGroupsUnguarded(plan, objectives, planGroups, objectiveGroups, which, batch, results, afterGroup);
+    } catch (...) {
+        plan.clearGradients();
         throw;
     }
 }

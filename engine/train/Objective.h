@@ -11,6 +11,8 @@
 #include "exec/Plan.h"
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,6 +60,21 @@ std::vector<std::vector<int>> planGroups(const Plan& plan, const std::vector<Obj
 void runObjectives(Plan& plan, const std::vector<Objective>& objectives, const std::vector<std::vector<int>>& groups,
                    const std::vector<int>& which, const BatchView& batch, bool backward,
                    std::vector<ObjectiveResult>& results);
+
+// The same with one backward per objective group (`objectiveGroups`, from
+// objectiveGroups()), for the groups listed in `which` in that order, calling
+// afterGroup(g) after group g's backward: the gradients then hold the sum of
+// the groups so far, so each group's own gradient is the difference to the
+// previous call (per-task diagnostics). A plan group holding several objective
+// groups (a plan that runs all branches) runs its forward once and each
+// group's backward on it; other plan groups forward once per group, as
+// runObjectives does. Allocates nothing once `results` has its size (nor does
+// a std::function holding a pointer-sized capture).
+void runObjectiveGroups(Plan& plan, const std::vector<Objective>& objectives,
+                        const std::vector<std::vector<int>>& planGroups,
+                        const std::vector<std::vector<int>>& objectiveGroups, std::span<const int> which,
+                        const BatchView& batch, std::vector<ObjectiveResult>& results,
+                        const std::function<void(int)>& afterGroup);
 
 // Groups of objectives that share index values, in first-appearance order.
 std::vector<std::vector<int>> objectiveGroups(const std::vector<Objective>& objectives);

@@ -134,6 +134,7 @@ Trainer::Trainer(ModelDocument doc, TrainingConfig config, TrainingData data)
         for (const ChildRef& c : tree.at(id).children) walk(c.id, path.empty() ? c.name : path + "." + c.name);
     };
     walk(0, "");
+    prepareDiagnostics();
 
     m_batch = data::Batch(m_data.train, batch);
     int floatInputs = 0;
@@ -293,13 +294,16 @@ int Trainer::stepThreads() const {
 
 void Trainer::useComputeThreads() const { setComputeThreads(stepThreads()); }
 
-const StepReport& Trainer::trainStep(std::span<const Index> rows) {
+const StepReport& Trainer::trainStep(std::span<const Index> rows, bool withDiagnostics) {
     fillBatch(m_data.train, rows);
-    const std::vector<int>& which =
-        m_config.roundRobin ? m_groups[static_cast<size_t>(m_step % static_cast<Index>(m_groups.size()))] : m_all;
+    const int group = m_config.roundRobin ? static_cast<int>(m_step % static_cast<Index>(m_groups.size())) : -1;
+    const std::vector<int>& which = group >= 0 ? m_groups[static_cast<size_t>(group)] : m_all;
     m_optimizer->setLr(currentLr());
     m_plan->zeroGrad();
-    const std::vector<ObjectiveResult>& results = forwardBackward(which, true);
+    // Diagnostics with tasks need each group's own gradient: a backward per group.
+    if (withDiagnostics && m_groups.size() > 1) backwardPerGroup(group);
+    else forwardBackward(which, true);
+    const std::vector<ObjectiveResult>& results = m_results;
     StepReport& r = m_stepReport;
     r.loss = 0;
     r.objectiveLosses.assign(m_objectives.size(), kNaN);
@@ -314,8 +318,16 @@ const StepReport& Trainer::trainStep(std::span<const Index> rows) {
     for (size_t k = 0; k < m_objectives.size(); ++k)
         if (m_seen[k] > 0) r.runningAccuracy[k] = m_correct[k] / m_seen[k];
     checkFinite(r.loss, which);
+    if (withDiagnostics) {
+        fillDiagnostics(); // the gradient as backward left it, before clipping
+        for (size_t i = 0; i < m_store->tensors().size(); ++i) {
+            const StoredTensor& t = m_store->tensors()[i];
+            if (!t.isBuffer) std::copy(t.value.begin(), t.value.end(), m_valuesBefore.begin() + static_cast<std::ptrdiff_t>(m_flatOffset[i]));
+        }
+    }
     if (m_config.clipGradNorm > 0) clipGradNorm(m_paramRefs, m_config.clipGradNorm);
     m_optimizer->step();
+    if (withDiagnostics) fillUpdateRatios();
     ++m_step;
     r.step = m_step;
     r.epoch = m_epoch;

@@ -74,9 +74,22 @@ public:
 
     // Runs one training step on the given batch rows synchronously (tests, bench).
     // The report is the trainer's own, overwritten by the next step.
-    const StepReport& trainStep(std::span<const Index> rows);
+    // With `withDiagnostics`, the step also fills diagnostics() from its own
+    // gradients (after backward, before clipping and the update) and the
+    // update ratios of its update. With one objective group that costs no
+    // extra pass; with several (tasks) each group gets its own backward (one
+    // forward for all when the plan runs all branches, as the step's does),
+    // and under round robin the other groups' passes are added and their
+    // effect on running statistics undone. Allocates nothing in steady state.
+    const StepReport& trainStep(std::span<const Index> rows, bool withDiagnostics = false);
+    // The last diagnosed step's report (trainStep with withDiagnostics, or
+    // diagnose()); step is the steps done before it. Under round robin the
+    // modules, parameters and uses are the gradient the step applied (its one
+    // group's); the task cosines and gradients compare every group.
+    const DiagnosticsReport& diagnostics() const { return m_diag; }
     // Gradient diagnostics on a batch without changing the model (running
-    // statistics restored, gradients zeroed after); update ratios left NaN.
+    // statistics restored, gradients zeroed after); every objective group
+    // counts, as in joint training; update ratios left NaN.
     DiagnosticsReport diagnose(std::span<const Index> rows);
     EpochReport evaluate();                                   // validation metrics in eval mode
     // The first objective's output on points of description().gridInputs
@@ -115,6 +128,19 @@ private:
     std::vector<ParamRef> m_paramRefs;
     StepReport m_stepReport;
     std::vector<ModuleParams> m_modules;
+    // Diagnostics, kept between diagnosed steps so that they allocate nothing.
+    DiagnosticsReport m_diag;
+    std::vector<size_t> m_flatOffset;   // per store tensor: its parameter's offset in the flat buffers below
+    size_t m_flatSize = 0;              // floats in all parameters
+    std::vector<float> m_valuesBefore;  // flat parameters before the update (update ratios)
+    std::vector<float> m_groupGrads;    // [group][flat]: each objective group's own gradient (tasks only)
+    std::vector<int> m_groupOrder, m_groupPrev; // the groups' backward order; the group run before each (-1)
+    int m_lastGroup = -1;
+    std::function<void(int)> m_afterGroup; // snapshots the gradients after a group's backward
+    std::vector<float> m_bufferSave;    // running statistics across round robin's extra passes
+    std::vector<double> m_gradNorm2, m_valueNorm2; // per store tensor
+    std::vector<double> m_groupNorm2;   // [group][store tensor]: the group's own squared gradient norm
+    std::vector<int> m_reach;           // per store tensor: groups whose gradient reaches it
     RunDescription m_description;
     data::Batch m_batch;
     std::vector<std::vector<float>> m_inputSlices; // per float input, when the sample feeds several inputs
@@ -142,6 +168,10 @@ private:
     void emit(const Report& r);
     void fillBatch(const data::Dataset& set, std::span<const Index> rows);
     const std::vector<ObjectiveResult>& forwardBackward(const std::vector<int>& which, bool backward);
+    void prepareDiagnostics();                    // the report's names and the flat buffers
+    void backwardPerGroup(int stepGroup);         // every group's own gradient; -1: the step trains all
+    void fillDiagnostics();                       // from the gradients in the store (and per group)
+    void fillUpdateRatios();                      // after the update, from m_valuesBefore
     double currentLr() const;
     void checkFinite(double loss, const std::vector<int>& which);
     void describe();

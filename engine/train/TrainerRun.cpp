@@ -142,33 +142,16 @@ void Trainer::run() {
                     stopped = true;
                     break;
                 }
+                // Diagnostics read this step's own gradients and update (no pass of their own).
                 const bool diagnose = m_step % m_config.diagnosticsEvery == 0;
-                DiagnosticsReport diag;
-                std::vector<std::vector<float>> before;
-                if (diagnose) {
-                    diag = this->diagnose(rows);
-                    for (const StoredTensor& t : m_store->tensors())
-                        if (!t.isBuffer) before.push_back(t.value);
-                }
-                StepReport r = trainStep(rows);  // a copy: the callback may keep it
-                if (diagnose) {
-                    size_t k = 0;
-                    for (const StoredTensor& t : m_store->tensors()) {
-                        if (t.isBuffer) continue;
-                        double update = 0;
-                        for (size_t e = 0; e < t.value.size(); ++e)
-                            update += (double(t.value[e]) - before[k][e]) * (double(t.value[e]) - before[k][e]);
-                        ParameterStats& p = diag.parameters[k++];
-                        p.updateRatio = p.paramNorm > 0 ? std::sqrt(update) / p.paramNorm : kNaN;
-                    }
-                }
+                StepReport r = trainStep(rows, diagnose);  // a copy: the callback may keep it
                 const auto now = std::chrono::steady_clock::now();
                 r.stepsPerSecond = 1.0 / std::max(1e-9, std::chrono::duration<double>(now - last).count());
                 last = now;
                 r.epochFraction = double(++steps) / double(std::max<Index>(1, perEpoch));
                 lossSum += r.loss;
                 emit(r);
-                if (diagnose) emit(diag);
+                if (diagnose) emit(m_diag);
             }
             if (stopped && steps == 0) break;
             EpochReport e = evaluate();

@@ -1,5 +1,6 @@
-// A training step in steady state allocates nothing: every buffer the plan,
-// the losses and the optimizer need exists after the first steps. Counted by
+// A training step in steady state allocates nothing, diagnosed or not: every
+// buffer the plan, the losses, the optimizer and the diagnostics need exists
+// after the first steps. Counted by
 // replacing the global operator new in this test program. (Eigen's GEMM takes
 // its blocking workspace from malloc directly; that is not counted here.)
 #include "exec/Plan.h"
@@ -52,10 +53,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("example");
         QTest::addColumn<QString>("dataset");
         QTest::addColumn<int>("batch");
-        QTest::newRow("multitask, joint") << "multitask.json" << "multitask" << 64;
-        QTest::newRow("siamese, shared encoder") << "siamese.json" << "pairs" << 32;
-        QTest::newRow("simple CNN") << "simple_cnn.json" << "images" << 8;
-        QTest::newRow("ResNet") << "resnet.json" << "images" << 2;
+        QTest::addColumn<bool>("roundRobin");
+        QTest::newRow("multitask, joint") << "multitask.json" << "multitask" << 64 << false;
+        QTest::newRow("multitask, round robin") << "multitask.json" << "multitask" << 64 << true;
+        QTest::newRow("siamese, shared encoder") << "siamese.json" << "pairs" << 32 << false;
+        QTest::newRow("simple CNN") << "simple_cnn.json" << "images" << 8 << false;
+        QTest::newRow("ResNet") << "resnet.json" << "images" << 2 << false;
     }
 
     void noAllocationPerStep() {
@@ -65,6 +68,7 @@ private Q_SLOTS:
         QFETCH(QString, example);
         QFETCH(QString, dataset);
         QFETCH(int, batch);
+        QFETCH(bool, roundRobin);
         const ModelDocument doc =
             io::readModelFile(std::string(MODULELAB_SOURCE_DIR) + "/resources/examples/" + example.toStdString());
         TrainingConfig c = readTrainingConfig(doc.training);
@@ -73,16 +77,21 @@ private Q_SLOTS:
         c.threads = 1;
         c.optimizer.type = "adam";
         c.clipGradNorm = 1.0;
+        c.roundRobin = roundRobin;
         Trainer t(doc, c, loadTrainingData(c));
         std::vector<Index> rows(static_cast<size_t>(batch));
         std::iota(rows.begin(), rows.end(), 0);
-        for (int s = 0; s < 2; ++s) t.trainStep(rows); // warm up: optimizer state, first batch
+        // Warm up: optimizer state, first batch, and a diagnosed step of every
+        // round robin turn (its first buffers for running statistics).
+        for (int s = 0; s < 4; ++s) t.trainStep(rows, s > 0);
         const long before = g_allocations.load();
-        for (int s = 0; s < 3; ++s) {
+        // Steps with and without diagnostics (from the step's own gradients, per task where there are tasks).
+        for (int s = 0; s < 6; ++s) {
             std::iota(rows.begin(), rows.end(), Index(s * batch));
-            t.trainStep(rows);
+            t.trainStep(rows, s % 2 == 0);
         }
         QCOMPARE(g_allocations.load() - before, 0L);
+        QVERIFY(!t.diagnostics().modules.empty());
     }
 
     void gradientBuffersAreShared();
