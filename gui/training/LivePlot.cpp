@@ -61,6 +61,11 @@ LivePlot::LivePlot(const QString& title, const QString& yLabel, bool logY, QWidg
     applyPlotTheme(m_plot); // see-through, in the window's colours
     // Antialiasing thousands of line segments costs more than it shows at this size.
     m_plot->setNotAntialiasedElements(QCP::aePlottables);
+    // Segment by segment, without joins: stroking a 1.6 px polyline of
+    // thousands of noisy points as one path took up to 20 ms a replot once
+    // a fast run's Tasks tab held 30,000 diagnostics (the GUI thread's p99
+    // latency went past 16 ms).
+    m_plot->setPlottingHint(QCP::phFastPolylines, true);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
     m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_plot, &QCustomPlot::legendClick, this, [this](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
