@@ -104,7 +104,7 @@ private Q_SLOTS:
         d->resize(1500, 950);
         QTest::qWait(50);
         field<QSpinBox>(d, "diagnosticsEvery")->setValue(1);
-        field<QSpinBox>(d, "epochs")->setValue(1000);
+        field<QSpinBox>(d, "epochs")->setValue(100000); // longer than the test: it pauses the run itself
         tabs(d)->setCurrentIndex(1); // Gradients
         QVERIFY(t.train());
         LivePlot* grad = d->plot("Gradient norm");
@@ -181,7 +181,7 @@ private Q_SLOTS:
         w.resize(1600, 1000);
         w.show();
         field<QSpinBox>(d, "diagnosticsEvery")->setValue(1);
-        field<QSpinBox>(d, "epochs")->setValue(1000);
+        field<QSpinBox>(d, "epochs")->setValue(100000); // longer than the test: it pauses the run itself
         QVERIFY(t.train());
         CanvasOverlay* o = d->overlay();
         QVERIFY(t.waitFor([&] { return o->state(QStringLiteral("h")) && o->state(QStringLiteral("h"))->spark.size() >= 20; }));
