@@ -2,7 +2,6 @@
 
 #include "core/Error.h"
 #include "core/Parallel.h"
-#include "kernels/KernelTable.h"
 
 #include <algorithm>
 
@@ -32,7 +31,6 @@ void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a,
           Index ldb, float* c, Index ldc, bool accumulate) {
     ML_ASSERT(m >= 0 && n >= 0 && k >= 0);
     if (m == 0 || n == 0) return;
-    const auto gemmSerial = activeKernels().gemmSerial;
     const int threads = gemmThreads(m, n, k);
     if (threads <= 1) {
         gemmSerial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);

@@ -20,4 +20,8 @@ enum class Trans { No, Yes };
 void gemm(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
           Index ldb, float* c, Index ldc, bool accumulate);
 
+// The same product on the calling thread, whatever its size.
+void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
+                Index ldb, float* c, Index ldc, bool accumulate);
+
 } // namespace ml::kernels

@@ -83,35 +83,11 @@ std::string kernelsDescription() {
     return std::string(activeKernels().isa) + " (built: " + built + ")";
 }
 
-// The public entry points of Im2col.h and Winograd.h go to the active copy.
-void im2col(const Im2colShape& s, const float* x, float* col) { activeKernels().im2col(s, x, col); }
-
-void col2imAccumulate(const Im2colShape& s, const float* col, float* dx) {
-    activeKernels().col2imAccumulate(s, col, dx);
-}
-
-void winogradTransformWeights(const WinogradShape& s, const float* weight, float* u) {
-    activeKernels().winogradTransformWeights(s, weight, u);
-}
-
-void winogradWeightGradient(const WinogradShape& s, const float* du, float* dweight) {
-    activeKernels().winogradWeightGradient(s, du, dweight);
-}
-
-void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows) {
-    activeKernels().winogradTransformInput(s, x, v, rows);
-}
-
-void winogradTransformOutput(const WinogradShape& s, const float* m, const float* bias, float* y, float* rows) {
-    activeKernels().winogradTransformOutput(s, m, bias, y, rows);
-}
-
-void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, float* dm, float* rows) {
-    activeKernels().winogradTransformOutputGradient(s, dy, dm, rows);
-}
-
-void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, float* rows) {
-    activeKernels().winogradInputGradient(s, dv, dx, rows);
-}
+// The public entry points of Gemm.h (gemmSerial), Im2col.h and Winograd.h
+// go to the active copy.
+#define ML_KERNEL_CALL(name, parameters, arguments) \
+    void name parameters { activeKernels().name arguments; }
+ML_KERNELS(ML_KERNEL_CALL)
+#undef ML_KERNEL_CALL
 
 } // namespace ml::kernels

@@ -16,21 +16,34 @@
 
 namespace ml::kernels {
 
-// One copy's entry points; the arguments and contracts are those of the
-// same-named functions in Gemm.h (gemmSerial: gemm on the calling thread),
+// Every kernel a copy provides, as X(name, parameters, arguments): the one
+// list from which the table's entries, each copy's declarations
+// (kernels/isa/IsaKernels.h) and table (kernels/isa/Table.cpp), and the
+// public functions that call the active copy (kernels/KernelTable.cpp) are
+// made. The contracts are those of the same-named functions in Gemm.h,
 // Im2col.h and Winograd.h.
+#define ML_KERNELS(X)                                                                                                \
+    X(gemmSerial,                                                                                                    \
+      (Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, \
+       float* c, Index ldc, bool accumulate),                                                                        \
+      (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate))                                                 \
+    X(im2col, (const Im2colShape& s, const float* x, float* col), (s, x, col))                                       \
+    X(col2imAccumulate, (const Im2colShape& s, const float* col, float* dx), (s, col, dx))                           \
+    X(winogradTransformWeights, (const WinogradShape& s, const float* weight, float* u), (s, weight, u))             \
+    X(winogradWeightGradient, (const WinogradShape& s, const float* du, float* dweight), (s, du, dweight))           \
+    X(winogradTransformInput, (const WinogradShape& s, const float* x, float* v, float* rows), (s, x, v, rows))      \
+    X(winogradTransformOutput, (const WinogradShape& s, const float* m, const float* bias, float* y, float* rows),   \
+      (s, m, bias, y, rows))                                                                                         \
+    X(winogradTransformOutputGradient, (const WinogradShape& s, const float* dy, float* dm, float* rows),            \
+      (s, dy, dm, rows))                                                                                             \
+    X(winogradInputGradient, (const WinogradShape& s, const float* dv, float* dx, float* rows), (s, dv, dx, rows))
+
+// One copy's entry points.
 struct KernelTable {
     const char* isa; // "sse2", "avx2" or "avx512": what the copy was compiled for
-    void (*gemmSerial)(Trans, Trans, Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb,
-                       float* c, Index ldc, bool accumulate);
-    void (*im2col)(const Im2colShape&, const float* x, float* col);
-    void (*col2imAccumulate)(const Im2colShape&, const float* col, float* dx);
-    void (*winogradTransformWeights)(const WinogradShape&, const float* weight, float* u);
-    void (*winogradWeightGradient)(const WinogradShape&, const float* du, float* dweight);
-    void (*winogradTransformInput)(const WinogradShape&, const float* x, float* v, float* rows);
-    void (*winogradTransformOutput)(const WinogradShape&, const float* m, const float* bias, float* y, float* rows);
-    void (*winogradTransformOutputGradient)(const WinogradShape&, const float* dy, float* dm, float* rows);
-    void (*winogradInputGradient)(const WinogradShape&, const float* dv, float* dx, float* rows);
+#define ML_KERNEL_ENTRY(name, parameters, arguments) void(*name) parameters;
+    ML_KERNELS(ML_KERNEL_ENTRY)
+#undef ML_KERNEL_ENTRY
 };
 
 // The copy every kernel call goes to: the widest this CPU runs, unless

@@ -18,17 +18,8 @@
 
 namespace ml::kernels::ML_KERNEL_ISA {
 
-void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
-                Index ldb, float* c, Index ldc, bool accumulate);
-
-void im2col(const Im2colShape& s, const float* x, float* col);
-void col2imAccumulate(const Im2colShape& s, const float* col, float* dx);
-
-void winogradTransformWeights(const WinogradShape& s, const float* weight, float* u);
-void winogradWeightGradient(const WinogradShape& s, const float* du, float* dweight);
-void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows);
-void winogradTransformOutput(const WinogradShape& s, const float* m, const float* bias, float* y, float* rows);
-void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, float* dm, float* rows);
-void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, float* rows);
+#define ML_KERNEL_DECLARATION(name, parameters, arguments) void name parameters;
+ML_KERNELS(ML_KERNEL_DECLARATION)
+#undef ML_KERNEL_DECLARATION
 
 } // namespace ml::kernels::ML_KERNEL_ISA

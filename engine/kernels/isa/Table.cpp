@@ -18,15 +18,6 @@
 
 namespace isa = ml::kernels::ML_KERNEL_ISA;
 
-extern "C" const ml::kernels::KernelTable ML_KERNEL_TABLE = {
-    ML_KERNEL_ISA_NAME,
-    isa::gemmSerial,
-    isa::im2col,
-    isa::col2imAccumulate,
-    isa::winogradTransformWeights,
-    isa::winogradWeightGradient,
-    isa::winogradTransformInput,
-    isa::winogradTransformOutput,
-    isa::winogradTransformOutputGradient,
-    isa::winogradInputGradient,
-};
+#define ML_KERNEL_POINTER(name, parameters, arguments) isa::name,
+extern "C" const ml::kernels::KernelTable ML_KERNEL_TABLE = {ML_KERNEL_ISA_NAME, ML_KERNELS(ML_KERNEL_POINTER)};
+#undef ML_KERNEL_POINTER
