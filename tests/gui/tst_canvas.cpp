@@ -63,6 +63,14 @@ void showWindow(MainWindow& w) {
     w.activateWindow();
 }
 
+// Shown, exposed and holding `file`, its events settled.
+bool openShown(MainWindow& w, const QString& file) {
+    showWindow(w);
+    if (!QTest::qWaitForWindowExposed(&w) || !w.openFile(file)) return false;
+    settle();
+    return true;
+}
+
 const BlockDef& def(const Editor* e, const char* name = "Model") {
     const BlockDef* d = e->model()->document().findDefinition(name);
     if (!d) qFatal("no definition %s", name);
@@ -311,10 +319,7 @@ class TestCanvas : public QObject {
     // A module tree row inside a block opens that block and selects the node.
     void treeRowOpensTheBlock() {
         MainWindow w;
-        showWindow(w);
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QVERIFY(w.openFile(kExamples + "resnet.json"));
-        settle();
+        QVERIFY(openShown(w, kExamples + "resnet.json"));
         Editor* e = w.editor();
         QTreeWidget* tree = w.moduleTree()->tree();
         QTreeWidgetItem* conv = w.moduleTree()->itemForPath("block1.conv1");
@@ -576,10 +581,7 @@ class TestCanvas : public QObject {
     // click on a node, F2, type, Return; on a container's item, the container.
     void f2RenamesTheSelectionInPlace() {
         MainWindow w;
-        showWindow(w);
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QVERIFY(w.openFile(kExamples + "multitask.json"));
-        settle();
+        QVERIFY(openShown(w, kExamples + "multitask.json"));
         Editor* e = w.editor();
         EditorView* v = w.view();
         QTest::mouseClick(v->viewport(), Qt::LeftButton, {}, viewPoint(v, centerOf(w, "h")));
@@ -834,10 +836,7 @@ class TestCanvas : public QObject {
     // The minimap never covers a node: it moves to a free corner, or hides; View > Minimap toggles it.
     void minimapStaysOffNodes() {
         MainWindow w;
-        showWindow(w);
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QVERIFY(w.openFile(kExamples + "multitask.json"));
-        settle();
+        QVERIFY(openShown(w, kExamples + "multitask.json"));
         EditorView* v = w.view();
         auto covers = [&] {
             if (!v->minimap()->isVisible()) return QString();
@@ -886,10 +885,7 @@ class TestCanvas : public QObject {
     // ModuleList's output label stays between it and the next node.
     void labelsAreNotClipped() {
         MainWindow w;
-        showWindow(w);
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QVERIFY(w.openFile(kExamples + "multitask.json"));
-        settle();
+        QVERIFY(openShown(w, kExamples + "multitask.json"));
         Editor* e = w.editor();
         QFont f;
         f.setPointSizeF(8.5);
