@@ -14,6 +14,8 @@
 // with point = 4*i + j of the 4x4 tile, so each GEMM reads contiguous planes.
 #include "core/Tensor.h"
 
+#include <algorithm>
+
 namespace ml::kernels {
 
 inline constexpr Index kWinogradPoints = 16;
@@ -27,8 +29,13 @@ struct WinogradShape {
     Index tilesH() const { return (outH + 1) / 2; }
     Index tilesW() const { return (outW + 1) / 2; }
     Index tiles() const { return tilesH() * tilesW(); }
-    // Floats of the row buffers the transforms need (caller-provided).
-    Index rowScratch() const { return 4 * (2 * tilesW() + 2); }
+    // Floats of the buffers the transforms need (caller-provided): four
+    // planes of two floats per tile plus two (the rows of tiles laid end to
+    // end), their last two columns per row of tiles, two planes of one float
+    // per tile plus one, and a zero row.
+    Index transformScratch() const {
+        return 4 * (2 * tiles() + 2) + 4 * 2 * tilesH() + 2 * (tiles() + 1) + std::max(w, outW);
+    }
 };
 
 // u[point][co][ci] = (G g G^T)[point] for weight g = [cout, cin, 3, 3].
@@ -38,7 +45,8 @@ void winogradTransformWeights(const WinogradShape& s, const float* weight, float
 void winogradWeightGradient(const WinogradShape& s, const float* du, float* dweight);
 
 // v[point][c][tile] = (B^T d B)[point] for the 4x4 input tiles of x [cin, h,
-// w] (zero outside the input). rows holds rowScratch() floats.
+// w] (zero outside the input). rows holds
+// transformScratch() floats (each transform below takes the same).
 void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows);
 
 // y [cout, outH, outW] = (A^T m A) (+ bias[co] when bias is not null), from

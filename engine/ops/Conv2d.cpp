@@ -76,7 +76,7 @@ Plan makePlan(const Conv2dGeometry& g) {
         p.colSize = kernels::kWinogradPoints * g.cin * tiles;
         p.outSize = kernels::kWinogradPoints * g.cout * tiles;
         p.biasSize = g.cout;
-        p.perThread = p.colSize + p.outSize + p.kernelSize + p.winogradShape.rowScratch() + p.biasSize;
+        p.perThread = p.colSize + p.outSize + p.kernelSize + p.winogradShape.transformScratch() + p.biasSize;
     } else {
         p.kernelSize = g.weightSize();
         p.sharedSize = 0;

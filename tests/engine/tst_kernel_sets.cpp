@@ -204,7 +204,7 @@ private slots:
         const Floats bias = randomFloats(s.cout, 10), dy = randomFloats(s.cout * s.outH * s.outW, 11);
         for (const std::string& isa : widerRunnableSets()) {
             const auto [base, wide] = withBaseAnd(isa, [&] {
-                Floats rows(static_cast<size_t>(s.rowScratch()));
+                Floats rows(static_cast<size_t>(s.transformScratch()));
                 std::vector<Floats> out;
                 Floats u(static_cast<size_t>(kWinogradPoints * s.cout * s.cin));
                 winogradTransformWeights(s, weight.data(), u.data());

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 // The matrices of F(2x2, 3x3):
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
@@ -10,7 +9,7 @@
 //   A^T = [1 1 1 0; 0 1 -1 -1]
 // Every transform below applies one of them (or its transpose) along the
 // rows of a tile and then along its columns; the loops run over whole rows
-// of tiles so the compiler can vectorize across tiles.
+// of tiles, or over all tiles of a plane, so they vectorize across tiles.
 
 namespace ml::kernels::ML_KERNEL_ISA {
 
@@ -70,46 +69,110 @@ void winogradWeightGradient(const WinogradShape& s, const float* du, float* dwei
     }
 }
 
+namespace {
+
+// The transforms' scratch (WinogradShape::transformScratch()). The step
+// along a tile's columns runs over all tiles of a plane at once: row ty of
+// tiles occupies floats [2 tw ty, 2 tw (ty + 1)) of a flat buffer, so tile t
+// reads floats 2t .. 2t+3. For the last tile of a row the two floats past
+// its own columns are the row's tail (columns 2tw, 2tw+1 of the padded
+// input, kept apart) and it is redone from there; every other tile reads its
+// neighbour's columns, as it should. One long loop vectorizes where a loop
+// per row of tiles (7 or 8 tiles) mostly ran its scalar remainder.
+struct Scratch {
+    float* flat[4]; // 2 tiles + 2 floats each
+    float* tail[4]; // 2 per row of tiles
+    float* shifted[2]; // tiles + 1 floats each (the input gradient's carries)
+    float* zeroRow; // max(w, outW) zeros
+};
+
+Scratch layout(const WinogradShape& s, float* rows) {
+    Scratch b;
+    const Index flatSize = 2 * s.tiles() + 2;
+    for (int i = 0; i < 4; ++i) b.flat[i] = rows + i * flatSize;
+    float* tails = rows + 4 * flatSize;
+    for (int i = 0; i < 4; ++i) b.tail[i] = tails + i * 2 * s.tilesH();
+    float* shifted = tails + 4 * 2 * s.tilesH();
+    b.shifted[0] = shifted;
+    b.shifted[1] = shifted + s.tiles() + 1;
+    b.zeroRow = shifted + 2 * (s.tiles() + 1);
+    return b;
+}
+
+// Zeroes the flat buffers, the tails and the zero row: what a transform
+// never writes (padding columns) stays zero for every channel after.
+void clearFlatAndTails(const WinogradShape& s, float* rows) {
+    std::fill(rows, rows + 4 * (2 * s.tiles() + 2) + 4 * 2 * s.tilesH(), 0.0f);
+    const Scratch b = layout(s, rows);
+    std::fill(b.zeroRow, b.zeroRow + std::max(s.w, s.outW), 0.0f);
+}
+
+} // namespace
+
 void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows) {
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
-    const Index width = 2 * tw + 2; // the padded row a row of tiles reads
+    const Index flatW = 2 * tw;      // padded columns of a row of tiles in the flat buffers
+    const Index width = flatW + 2;   // padded columns a row of tiles reads
     const Index plane = s.cin * tiles;
-    // Columns of the padded row that hold input (the rest is zero padding).
+    // Padded columns that hold input, [lo, hi); the flat part of them, [lo, flatHi).
     const Index lo = std::min(s.padW, width), hi = std::min(width, s.padW + s.w);
-    float* r[4] = {rows, rows + width, rows + 2 * width, rows + 3 * width};
+    const Index flatHi = std::max(lo, std::min(hi, flatW));
+    clearFlatAndTails(s, rows);
+    const Scratch b = layout(s, rows);
     for (Index c = 0; c < s.cin; ++c) {
         const float* xc = x + c * s.h * s.w;
+        // B^T down the columns of each row of tiles: 4 padded input rows become 4 rows.
         for (Index ty = 0; ty < th; ++ty) {
-            for (Index i = 0; i < 4; ++i) {
-                const Index iy = 2 * ty + i - s.padH;
-                if (iy < 0 || iy >= s.h) {
-                    std::fill(r[i], r[i] + width, 0.0f);
-                    continue;
-                }
-                std::fill(r[i], r[i] + lo, 0.0f);
-                std::memcpy(r[i] + lo, xc + iy * s.w + (lo - s.padW), sizeof(float) * size_t(hi - lo));
-                std::fill(r[i] + hi, r[i] + width, 0.0f);
+            const float* d[4];
+            for (Index a = 0; a < 4; ++a) {
+                const Index iy = 2 * ty + a - s.padH;
+                d[a] = iy >= 0 && iy < s.h ? xc + iy * s.w : b.zeroRow;
             }
-            // B^T along the tile's rows, in place, for the whole row of tiles.
-            for (Index k = 0; k < width; ++k) {
-                const float d0 = r[0][k], d1 = r[1][k], d2 = r[2][k], d3 = r[3][k];
-                r[0][k] = d0 - d2;
-                r[1][k] = d1 + d2;
-                r[2][k] = d2 - d1;
-                r[3][k] = d1 - d3;
+            const Index pw = s.padW; // padded column pc is input column pc - pw
+            float* __restrict r0 = b.flat[0] + ty * flatW;
+            float* __restrict r1 = b.flat[1] + ty * flatW;
+            float* __restrict r2 = b.flat[2] + ty * flatW;
+            float* __restrict r3 = b.flat[3] + ty * flatW;
+#pragma omp simd
+            for (Index pc = lo; pc < flatHi; ++pc) {
+                const float d0 = d[0][pc - pw], d1 = d[1][pc - pw], d2 = d[2][pc - pw], d3 = d[3][pc - pw];
+                r0[pc] = d0 - d2;
+                r1[pc] = d1 + d2;
+                r2[pc] = d2 - d1;
+                r3[pc] = d1 - d3;
             }
-            // B along the columns, one tile every two columns.
-            float* out = v + c * tiles + ty * tw;
-            for (Index i = 0; i < 4; ++i) {
-                const float* t = r[i];
-                const auto o = pointRow(out, i, plane);
-                for (Index tx = 0; tx < tw; ++tx) {
-                    const float d0 = t[2 * tx], d1 = t[2 * tx + 1], d2 = t[2 * tx + 2], d3 = t[2 * tx + 3];
-                    o[0][tx] = d0 - d2;
-                    o[1][tx] = d1 + d2;
-                    o[2][tx] = d2 - d1;
-                    o[3][tx] = d1 - d3;
-                }
+            for (Index pc = std::max(flatW, lo); pc < hi; ++pc) {
+                const float d0 = d[0][pc - pw], d1 = d[1][pc - pw], d2 = d[2][pc - pw], d3 = d[3][pc - pw];
+                const Index k = 2 * ty + (pc - flatW);
+                b.tail[0][k] = d0 - d2;
+                b.tail[1][k] = d1 + d2;
+                b.tail[2][k] = d2 - d1;
+                b.tail[3][k] = d1 - d3;
+            }
+        }
+        // B along the rows of each tile: one loop over all tiles of the plane.
+        for (Index i = 0; i < 4; ++i) {
+            const float* __restrict r = b.flat[i];
+            const auto o = pointRow(v + c * tiles, i, plane);
+            float* __restrict o0 = o[0];
+            float* __restrict o1 = o[1];
+            float* __restrict o2 = o[2];
+            float* __restrict o3 = o[3];
+#pragma omp simd
+            for (Index t = 0; t < tiles; ++t) {
+                const float d0 = r[2 * t], d1 = r[2 * t + 1], d2 = r[2 * t + 2], d3 = r[2 * t + 3];
+                o0[t] = d0 - d2;
+                o1[t] = d1 + d2;
+                o2[t] = d2 - d1;
+                o3[t] = d1 - d3;
+            }
+            for (Index ty = 0; ty < th; ++ty) {
+                const Index t = ty * tw + tw - 1;
+                const float d1 = r[2 * t + 1], d2 = b.tail[i][2 * ty], d3 = b.tail[i][2 * ty + 1];
+                o0[t] = r[2 * t] - d2;
+                o1[t] = d1 + d2;
+                o2[t] = d2 - d1;
+                o3[t] = d1 - d3;
             }
         }
     }
@@ -118,28 +181,39 @@ void winogradTransformInput(const WinogradShape& s, const float* x, float* v, fl
 void winogradTransformOutput(const WinogradShape& s, const float* m, const float* bias, float* y, float* rows) {
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
     const Index plane = s.cout * tiles;
-    const Index width = 2 * tw;
-    float* q[4] = {rows, rows + width, rows + 2 * width, rows + 3 * width};
+    const Index flatW = 2 * tw;
+    const Scratch b = layout(s, rows);
     for (Index co = 0; co < s.cout; ++co) {
-        const float b = bias ? bias[co] : 0.0f;
+        const float bc = bias ? bias[co] : 0.0f;
+        // A along the rows of each tile, over all tiles: q[i] holds row i of
+        // every tile's 4x2 intermediate, the rows of tiles end to end.
+        for (Index i = 0; i < 4; ++i) {
+            const auto m4 = pointRow(m + co * tiles, i, plane);
+            const float* __restrict m0 = m4[0];
+            const float* __restrict m1 = m4[1];
+            const float* __restrict m2 = m4[2];
+            const float* __restrict m3 = m4[3];
+            float* __restrict q = b.flat[i];
+#pragma omp simd
+            for (Index t = 0; t < tiles; ++t) {
+                q[2 * t] = m0[t] + m1[t] + m2[t];
+                q[2 * t + 1] = m1[t] - m2[t] - m3[t];
+            }
+        }
+        // A^T down the columns, straight into the output rows.
         float* yc = y + co * s.outH * s.outW;
         for (Index ty = 0; ty < th; ++ty) {
-            const float* in = m + co * tiles + ty * tw;
-            // A along the columns of each of the tile's 4 rows.
-            for (Index i = 0; i < 4; ++i) {
-                const auto m4 = pointRow(in, i, plane);
-                float* qi = q[i];
-                for (Index tx = 0; tx < tw; ++tx) {
-                    qi[2 * tx] = m4[0][tx] + m4[1][tx] + m4[2][tx];
-                    qi[2 * tx + 1] = m4[1][tx] - m4[2][tx] - m4[3][tx];
-                }
-            }
-            // A^T along the rows, straight into the output rows.
-            float* y0 = yc + 2 * ty * s.outW;
-            for (Index k = 0; k < s.outW; ++k) y0[k] = q[0][k] + q[1][k] + q[2][k] + b;
+            const float* __restrict q0 = b.flat[0] + ty * flatW;
+            const float* __restrict q1 = b.flat[1] + ty * flatW;
+            const float* __restrict q2 = b.flat[2] + ty * flatW;
+            const float* __restrict q3 = b.flat[3] + ty * flatW;
+            float* __restrict y0 = yc + 2 * ty * s.outW;
+#pragma omp simd
+            for (Index k = 0; k < s.outW; ++k) y0[k] = q0[k] + q1[k] + q2[k] + bc;
             if (2 * ty + 1 < s.outH) {
-                float* y1 = y0 + s.outW;
-                for (Index k = 0; k < s.outW; ++k) y1[k] = q[1][k] - q[2][k] - q[3][k] + b;
+                float* __restrict y1 = y0 + s.outW;
+#pragma omp simd
+                for (Index k = 0; k < s.outW; ++k) y1[k] = q1[k] - q2[k] - q3[k] + bc;
             }
         }
     }
@@ -148,39 +222,43 @@ void winogradTransformOutput(const WinogradShape& s, const float* m, const float
 void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, float* dm, float* rows) {
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
     const Index plane = s.cout * tiles;
-    const Index width = 2 * tw;
-    float* r[4] = {rows, rows + width, rows + 2 * width, rows + 3 * width};
+    const Index flatW = 2 * tw;
+    // Column 2tw - 1 of an odd-width output is past the edge: it stays zero.
+    clearFlatAndTails(s, rows);
+    const Scratch b = layout(s, rows);
     for (Index co = 0; co < s.cout; ++co) {
         const float* dyc = dy + co * s.outH * s.outW;
+        // A down the columns: the two rows of dy a row of tiles covers become 4.
         for (Index ty = 0; ty < th; ++ty) {
-            // The two rows of dy the row of tiles covers, zero past the edge.
-            std::memcpy(r[0], dyc + 2 * ty * s.outW, sizeof(float) * size_t(s.outW));
-            std::fill(r[0] + s.outW, r[0] + width, 0.0f);
-            if (2 * ty + 1 < s.outH) {
-                std::memcpy(r[1], dyc + (2 * ty + 1) * s.outW, sizeof(float) * size_t(s.outW));
-                std::fill(r[1] + s.outW, r[1] + width, 0.0f);
-            } else {
-                std::fill(r[1], r[1] + width, 0.0f);
+            const float* __restrict g0 = dyc + 2 * ty * s.outW;
+            const float* __restrict g1 = 2 * ty + 1 < s.outH ? g0 + s.outW : b.zeroRow;
+            float* __restrict r0 = b.flat[0] + ty * flatW;
+            float* __restrict r1 = b.flat[1] + ty * flatW;
+            float* __restrict r2 = b.flat[2] + ty * flatW;
+            float* __restrict r3 = b.flat[3] + ty * flatW;
+#pragma omp simd
+            for (Index k = 0; k < s.outW; ++k) {
+                r0[k] = g0[k];
+                r1[k] = g0[k] + g1[k];
+                r2[k] = g0[k] - g1[k];
+                r3[k] = -g1[k];
             }
-            // A along the rows, in place: 2 rows become 4.
-            for (Index k = 0; k < width; ++k) {
-                const float g0 = r[0][k], g1 = r[1][k];
-                r[1][k] = g0 + g1;
-                r[2][k] = g0 - g1;
-                r[3][k] = -g1;
-            }
-            // A^T along the columns, one tile every two columns.
-            float* out = dm + co * tiles + ty * tw;
-            for (Index i = 0; i < 4; ++i) {
-                const float* t = r[i];
-                const auto o = pointRow(out, i, plane);
-                for (Index tx = 0; tx < tw; ++tx) {
-                    const float a = t[2 * tx], b = t[2 * tx + 1];
-                    o[0][tx] = a;
-                    o[1][tx] = a + b;
-                    o[2][tx] = a - b;
-                    o[3][tx] = -b;
-                }
+        }
+        // A^T along the rows of each tile, over all tiles.
+        for (Index i = 0; i < 4; ++i) {
+            const float* __restrict r = b.flat[i];
+            const auto o = pointRow(dm + co * tiles, i, plane);
+            float* __restrict o0 = o[0];
+            float* __restrict o1 = o[1];
+            float* __restrict o2 = o[2];
+            float* __restrict o3 = o[3];
+#pragma omp simd
+            for (Index t = 0; t < tiles; ++t) {
+                const float a = r[2 * t], c = r[2 * t + 1];
+                o0[t] = a;
+                o1[t] = a + c;
+                o2[t] = a - c;
+                o3[t] = -c;
             }
         }
     }
@@ -188,40 +266,86 @@ void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, fl
 
 void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, float* rows) {
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
-    const Index width = 2 * tw + 2;
+    const Index flatW = 2 * tw;
+    const Index width = flatW + 2;
     const Index plane = s.cin * tiles;
-    float* r[4] = {rows, rows + width, rows + 2 * width, rows + 3 * width};
+    const Index lo = std::min(s.padW, width), hi = std::min(width, s.padW + s.w);
+    const Index flatHi = std::max(lo, std::min(hi, flatW));
+    const Scratch b = layout(s, rows);
+    // Element 0 of each carry plane is the zero a row's first tile receives.
+    float* carry2 = b.shifted[0];
+    float* carry3 = b.shifted[1];
+    carry2[0] = 0.0f;
+    carry3[0] = 0.0f;
     for (Index c = 0; c < s.cin; ++c) {
         float* dxc = dx + c * s.h * s.w;
+        // B's adjoint along the rows of each tile: a tile adds to its 4
+        // columns, the last 2 shared with the next tile of its row. The
+        // shares a tile passes on are carried one tile over (carry[t + 1]),
+        // except from the last tile of a row: that goes to the row's tail.
+        for (Index i = 0; i < 4; ++i) {
+            const auto v4 = pointRow(dv + c * tiles, i, plane);
+            const float* __restrict v0 = v4[0];
+            const float* __restrict v1 = v4[1];
+            const float* __restrict v2 = v4[2];
+            const float* __restrict v3 = v4[3];
+            float* __restrict c2 = carry2 + 1;
+            float* __restrict c3 = carry3 + 1;
+#pragma omp simd
+            for (Index t = 0; t < tiles; ++t) {
+                c2[t] = v1[t] + v2[t] - v0[t];
+                c3[t] = -v3[t];
+            }
+            for (Index ty = 0; ty < th; ++ty) {
+                const Index t = ty * tw + tw - 1;
+                b.tail[i][2 * ty] = c2[t];
+                b.tail[i][2 * ty + 1] = c3[t];
+                c2[t] = 0.0f;
+                c3[t] = 0.0f;
+            }
+            float* __restrict r = b.flat[i];
+#pragma omp simd
+            for (Index t = 0; t < tiles; ++t) {
+                r[2 * t] = v0[t] + carry2[t];
+                r[2 * t + 1] = v1[t] - v2[t] + v3[t] + carry3[t];
+            }
+        }
+        // B^T's adjoint down the columns, added into the input rows the row of tiles covers.
         for (Index ty = 0; ty < th; ++ty) {
-            const float* in = dv + c * tiles + ty * tw;
-            // B along columns: each tile adds to 4 columns, neighbours overlap by 2.
-            for (Index i = 0; i < 4; ++i) {
-                float* t = r[i];
-                const auto v4 = pointRow(in, i, plane);
-                t[0] = 0.0f;
-                t[1] = 0.0f;
-                for (Index tx = 0; tx < tw; ++tx) {
-                    t[2 * tx] += v4[0][tx];
-                    t[2 * tx + 1] += v4[1][tx] - v4[2][tx] + v4[3][tx];
-                    t[2 * tx + 2] = v4[1][tx] + v4[2][tx] - v4[0][tx];
-                    t[2 * tx + 3] = -v4[3][tx];
-                }
-            }
-            // B^T's adjoint along rows, added into the input rows the tile covers.
-            for (Index k = 0; k < width; ++k) {
-                const float s0 = r[0][k], s1 = r[1][k], s2 = r[2][k], s3 = r[3][k];
-                r[0][k] = s0;
-                r[1][k] = s1 - s2 + s3;
-                r[2][k] = s1 + s2 - s0;
-                r[3][k] = -s3;
-            }
-            for (Index i = 0; i < 4; ++i) {
-                const Index iy = 2 * ty + i - s.padH;
+            const float* __restrict s0 = b.flat[0] + ty * flatW;
+            const float* __restrict s1 = b.flat[1] + ty * flatW;
+            const float* __restrict s2 = b.flat[2] + ty * flatW;
+            const float* __restrict s3 = b.flat[3] + ty * flatW;
+            for (Index a = 0; a < 4; ++a) {
+                const Index iy = 2 * ty + a - s.padH;
                 if (iy < 0 || iy >= s.h) continue;
-                float* dst = dxc + iy * s.w;
-                const float* src = r[i] + s.padW;
-                for (Index ix = 0; ix < s.w; ++ix) dst[ix] += src[ix];
+                float* __restrict dst = dxc + iy * s.w;
+                const Index pw = s.padW; // padded column pc is input column pc - pw
+                // The four rows of B^T's adjoint: s0; s1 - s2 + s3; s1 + s2 - s0; -s3.
+                switch (a) {
+                case 0:
+#pragma omp simd
+                    for (Index pc = lo; pc < flatHi; ++pc) dst[pc - pw] += s0[pc];
+                    break;
+                case 1:
+#pragma omp simd
+                    for (Index pc = lo; pc < flatHi; ++pc) dst[pc - pw] += s1[pc] - s2[pc] + s3[pc];
+                    break;
+                case 2:
+#pragma omp simd
+                    for (Index pc = lo; pc < flatHi; ++pc) dst[pc - pw] += s1[pc] + s2[pc] - s0[pc];
+                    break;
+                default:
+#pragma omp simd
+                    for (Index pc = lo; pc < flatHi; ++pc) dst[pc - pw] -= s3[pc];
+                    break;
+                }
+                for (Index pc = std::max(flatW, lo); pc < hi; ++pc) {
+                    const Index k = 2 * ty + (pc - flatW);
+                    const float t0 = b.tail[0][k], t1 = b.tail[1][k], t2 = b.tail[2][k], t3 = b.tail[3][k];
+                    const float rowValues[4] = {t0, t1 - t2 + t3, t1 + t2 - t0, -t3};
+                    dst[pc - pw] += rowValues[a];
+                }
             }
         }
     }
