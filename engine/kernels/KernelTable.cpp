@@ -83,8 +83,8 @@ std::string kernelsDescription() {
     return std::string(activeKernels().isa) + " (built: " + built + ")";
 }
 
-// The public entry points of Gemm.h (gemmSerial), Im2col.h and Winograd.h
-// go to the active copy.
+// The public entry points of Gemm.h (gemmSerial), Im2col.h, Winograd.h and
+// DirectConv.h go to the active copy.
 #define ML_KERNEL_CALL(name, parameters, arguments) \
     void name parameters { activeKernels().name arguments; }
 ML_KERNELS(ML_KERNEL_CALL)

@@ -1,12 +1,13 @@
 #pragma once
 // The kernels the engine's speed rests on (GEMM, im2col, the Winograd
-// transforms) exist in this program once per instruction set it was built
-// for: always the engine's own (AVX2+FMA by default, SSE2 in the portable
-// build), and wider copies (AVX-512F/BW/DQ/VL) where the compiler can make
-// them. The widest copy the CPU runs is chosen at first use, from what the
+// transforms, the direct convolution) exist in this program once per
+// instruction set it was built for: always the engine's own (AVX2+FMA by
+// default, SSE2 in the portable build), and wider copies (AVX-512F/BW/DQ/VL)
+// where the compiler can make them. The widest copy the CPU runs is chosen at first use, from what the
 // CPU reports (cpuid and the OS's saved vector state), never from the
 // environment; every copy computes the same function (the tests compare
 // them). engine/kernels/isa/IsaKernels.h says how the copies are kept apart.
+#include "kernels/DirectConv.h"
 #include "kernels/Gemm.h"
 #include "kernels/Im2col.h"
 #include "kernels/Winograd.h"
@@ -21,7 +22,7 @@ namespace ml::kernels {
 // (kernels/isa/IsaKernels.h) and table (kernels/isa/Table.cpp), and the
 // public functions that call the active copy (kernels/KernelTable.cpp) are
 // made. The contracts are those of the same-named functions in Gemm.h,
-// Im2col.h and Winograd.h.
+// Im2col.h, Winograd.h and DirectConv.h.
 #define ML_KERNELS(X)                                                                                                \
     X(gemmSerial,                                                                                                    \
       (Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, \
@@ -36,7 +37,14 @@ namespace ml::kernels {
       (s, m, bias, y, rows))                                                                                         \
     X(winogradTransformOutputGradient, (const WinogradShape& s, const float* dy, float* dm, float* rows),            \
       (s, dy, dm, rows))                                                                                             \
-    X(winogradInputGradient, (const WinogradShape& s, const float* dv, float* dx, float* rows), (s, dv, dx, rows))
+    X(winogradInputGradient, (const WinogradShape& s, const float* dv, float* dx, float* rows), (s, dv, dx, rows))  \
+    X(directConvForward,                                                                                             \
+      (const DirectConvShape& s, Index n, const float* x, const float* weight, const float* bias, float* y,         \
+       float* scratch),                                                                                              \
+      (s, n, x, weight, bias, y, scratch))                                                                           \
+    X(directConvWeightGradient,                                                                                      \
+      (const DirectConvShape& s, Index n, const float* x, const float* dy, float* dweight, float* scratch),         \
+      (s, n, x, dy, dweight, scratch))
 
 // One copy's entry points.
 struct KernelTable {

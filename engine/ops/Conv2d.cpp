@@ -2,6 +2,7 @@
 
 #include "core/Error.h"
 #include "core/Parallel.h"
+#include "kernels/DirectConv.h"
 #include "kernels/Gemm.h"
 #include "kernels/Im2col.h"
 #include "kernels/Winograd.h"
@@ -40,16 +41,19 @@ constexpr Index kWinogradMinChannels = 8;
 // How a geometry is computed, and the scratch it needs. Scratch layout:
 // [shared | thread 0 | thread 1 | ...]. im2col: no shared part; per thread
 // a column matrix (colSize) and, with several threads, a dweight and a
-// dbias partial.
+// dbias partial. Direct: as im2col, colSize also holding the direct
+// kernels' scratch (the input gradient still goes through a column matrix).
 // Winograd: the transformed weights shared (kernelSize); per thread the
 // transformed input (colSize), the transformed output, a transformed
 // dweight partial, the transforms' row buffers and a dbias partial.
 struct Plan {
     kernels::Im2colShape shape;
     kernels::WinogradShape winogradShape;
+    kernels::DirectConvShape directShape;
     Index ohw, cinG, coutG, kG; // kG = cinG*kh*kw: the GEMM's inner size per group
-    bool direct;                // 1x1, stride 1, no padding: the input is its own column matrix
+    bool pointwise;             // 1x1, stride 1, no padding: the input is its own column matrix
     bool winograd;              // 3x3, stride 1, undilated, ungrouped, enough channels
+    bool direct;                // few taps, stride 1 along the width, ungrouped (kernels/DirectConv.h)
     Index sharedSize, colSize, outSize, kernelSize, biasSize, perThread;
     int threads;
 };
@@ -62,13 +66,17 @@ Plan makePlan(const Conv2dGeometry& g) {
     p.cinG = g.cin / g.groups;
     p.coutG = g.cout / g.groups;
     p.kG = p.cinG * g.kh * g.kw;
-    p.direct = g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0;
+    p.directShape = {p.shape, g.cout};
+    p.pointwise = g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0;
     // Profitable when the 16 multiplications per 2x2 tile clearly undercut
     // direct's 9 per output: even sizes give 16/36, but a 1x1 output pays
     // 16 for 9 and a 3x3 one 64 for 81 (cut tiles at the edge).
     p.winograd = g.kh == 3 && g.kw == 3 && g.strideH == 1 && g.strideW == 1 && g.dilH == 1 && g.dilW == 1 &&
                  g.groups == 1 && g.cin >= kWinogradMinChannels && g.cout >= kWinogradMinChannels &&
                  10 * kernels::kWinogradPoints * p.winogradShape.tiles() <= 6 * 9 * p.ohw;
+    // A row of at least 8 outputs fills most of a vector block.
+    p.direct = !p.winograd && g.groups == 1 && g.strideW == 1 && g.kh * g.kw > 1 &&
+               p.kG <= kernels::kDirectConvMaxTaps && g.outW() >= 8;
     if (p.winograd) {
         const Index tiles = p.winogradShape.tiles();
         p.kernelSize = kernels::kWinogradPoints * g.cout * g.cin;
@@ -80,7 +88,8 @@ Plan makePlan(const Conv2dGeometry& g) {
     } else {
         p.kernelSize = g.weightSize();
         p.sharedSize = 0;
-        p.colSize = p.direct ? 0 : p.shape.rows() * p.ohw;
+        p.colSize = p.pointwise ? 0 : p.shape.rows() * p.ohw;
+        if (p.direct) p.colSize = std::max(p.colSize, p.directShape.scratchSize());
         p.outSize = 0;
         p.biasSize = g.cout;
         p.perThread = p.colSize + p.kernelSize + p.biasSize;
@@ -126,7 +135,10 @@ int forSamples(const Conv2dGeometry& g, const Plan& p, Body body) {
 
 } // namespace
 
-bool conv2dUsesWinograd(const Conv2dGeometry& g) { return makePlan(g).winograd; }
+Conv2dMethod conv2dMethod(const Conv2dGeometry& g) {
+    const Plan p = makePlan(g);
+    return p.winograd ? Conv2dMethod::Winograd : p.direct ? Conv2dMethod::Direct : Conv2dMethod::Im2col;
+}
 
 Index conv2dScratchSize(const Conv2dGeometry& g, int threads) {
     const Plan p = makePlan(g);
@@ -221,11 +233,16 @@ void conv2dForward(const Conv2dGeometry& g, const float* x, const float* weight,
     const Index outSize = g.cout * p.ohw;
     forSamples(g, p, [&](int t, Index begin, Index end) {
         float* col = threadScratch(p, scratch, t);
+        if (p.direct) {
+            kernels::directConvForward(p.directShape, end - begin, x + begin * inSize, weight, bias,
+                                       y + begin * outSize, col);
+            return;
+        }
         for (Index s = begin; s < end; ++s) {
             const float* xs = x + s * inSize;
             float* ys = y + s * outSize;
             const float* cols = xs;
-            if (!p.direct) {
+            if (!p.pointwise) {
                 kernels::im2col(p.shape, xs, col);
                 cols = col;
             }
@@ -285,12 +302,16 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
             dw = col + p.colSize;
             std::fill(dw, dw + wSize, 0.0f);
         }
+        if (dw && p.direct) {
+            kernels::directConvWeightGradient(p.directShape, end - begin, x + begin * inSize, dy + begin * dySize,
+                                              dw, col);
+        }
         for (Index s = begin; s < end; ++s) {
             const float* xs = x + s * inSize;
             const float* dys = dy + s * dySize;
-            if (dw) {
+            if (dw && !p.direct) {
                 const float* cols = xs;
-                if (!p.direct) {
+                if (!p.pointwise) {
                     kernels::im2col(p.shape, xs, col);
                     cols = col;
                 }
@@ -301,13 +322,13 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
             }
             if (dx) {
                 float* dxs = dx + s * inSize;
-                // In the direct case the column gradient is dx itself.
-                float* dcol = p.direct ? dxs : col;
+                // In the pointwise case the column gradient is dx itself.
+                float* dcol = p.pointwise ? dxs : col;
                 for (Index grp = 0; grp < g.groups; ++grp) {
                     kernels::gemm(Trans::Yes, Trans::No, p.kG, p.ohw, p.coutG, weight + grp * p.coutG * p.kG, p.kG,
-                                  dys + grp * p.coutG * p.ohw, p.ohw, dcol + grp * p.kG * p.ohw, p.ohw, p.direct);
+                                  dys + grp * p.coutG * p.ohw, p.ohw, dcol + grp * p.kG * p.ohw, p.ohw, p.pointwise);
                 }
-                if (!p.direct) kernels::col2imAccumulate(p.shape, col, dxs);
+                if (!p.pointwise) kernels::col2imAccumulate(p.shape, col, dxs);
             }
         }
     });

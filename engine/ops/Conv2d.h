@@ -1,8 +1,8 @@
 #pragma once
 // nn.Conv2d (NCHW), as PyTorch 1.13: stride, padding, dilation per axis,
 // groups, optional bias; weight [cout, cin/groups, kh, kw]. Lowered per
-// sample to im2col + GEMM, or to Winograd F(2x2, 3x3) transforms and 16
-// GEMMs. The transformed data lives in a scratch buffer the
+// sample to im2col + GEMM, to Winograd F(2x2, 3x3) transforms and 16
+// GEMMs, or (few taps) to a direct convolution. The transformed data lives in a scratch buffer the
 // caller provides (conv2dScratchSize); with scratch for T threads the batch
 // is split over up to T OpenMP threads, otherwise Eigen threads each GEMM.
 #include "core/Tensor.h"
@@ -28,10 +28,13 @@ struct Conv2dGeometry {
     std::string problem() const;
 };
 
-// Whether forward and backward run as Winograd F(2x2, 3x3) (3x3, stride 1,
-// undilated, ungrouped, 8+ channels in and out, outputs large enough for
-// whole tiles to pay) rather than im2col + GEMM.
-bool conv2dUsesWinograd(const Conv2dGeometry& g);
+// How forward and backward compute a geometry: Winograd F(2x2, 3x3) (3x3,
+// stride 1, undilated, ungrouped, 8+ channels in and out, outputs large
+// enough for whole tiles to pay); direct (kernels/DirectConv.h: at most 32
+// taps cin*kh*kw, stride 1 along the width, ungrouped, rows of 8+ outputs;
+// the input gradient as im2col's); otherwise im2col + GEMM.
+enum class Conv2dMethod { Im2col, Winograd, Direct };
+Conv2dMethod conv2dMethod(const Conv2dGeometry& g);
 
 // Floats of scratch that forward and backward need when they may use up to
 // `threads` threads (im2col: a column matrix, plus dweight and dbias

@@ -4,6 +4,7 @@
 // copy computes (GEMM to float rounding, data movement exactly); selecting
 // a copy the CPU or the build lacks changes nothing; and a whole
 // convolution step through the ops gives the same result with every copy.
+#include "ConvMethodTag.h"
 #include "core/Random.h"
 #include "kernels/KernelTable.h"
 #include "ops/Conv2d.h"
@@ -231,16 +232,17 @@ private slots:
         }
     }
 
-    // Winograd and im2col convolutions, forward and backward, through the ops.
+    // Winograd, im2col and direct convolutions, forward and backward, through the ops.
     void convolutionStepMatchesTheEngineCopy_data() {
         QTest::addColumn<ml::ops::Conv2dGeometry>("g");
         QTest::newRow("winograd 3x3") << ml::ops::Conv2dGeometry{4, 16, 10, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1};
         QTest::newRow("im2col 5x5 stride 2") << ml::ops::Conv2dGeometry{3, 3, 17, 15, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1};
+        QTest::newRow("direct 3x3 from 3 channels") << ml::ops::Conv2dGeometry{3, 3, 12, 37, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1};
     }
 
     void convolutionStepMatchesTheEngineCopy() {
         QFETCH(ml::ops::Conv2dGeometry, g);
-        QCOMPARE(ml::ops::conv2dUsesWinograd(g), QByteArray(QTest::currentDataTag()).startsWith("winograd"));
+        QCOMPARE(ml::ops::conv2dMethod(g), conv2dMethodNamedBy(QTest::currentDataTag()));
         const Floats x = randomFloats(g.n * g.cin * g.h * g.w, 12), w = randomFloats(g.weightSize(), 13);
         const Floats bias = randomFloats(g.cout, 14), dy = randomFloats(g.n * g.cout * g.outH() * g.outW(), 15);
         for (const std::string& isa : widerRunnableSets()) {

@@ -3,6 +3,7 @@
 // central-difference check of every gradient; every check also verifies that
 // backward accumulates (two calls onto pre-filled buffers) and that each
 // gradient can be asked for alone (the others null).
+#include "ConvMethodTag.h"
 #include "GradCheck.h"
 
 #include "core/Error.h"
@@ -392,9 +393,17 @@ void TestOpsDense::conv2dForward() {
 }
 
 void TestOpsDense::conv2dScratchSize() {
-    const Conv2dGeometry g{2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
-    QCOMPARE(ml::ops::conv2dScratchSize(g), Index(3 * 9 * 64));
-    QCOMPARE(ml::ops::conv2dScratchSize(g, 2), Index(2 * (3 * 9 * 64 + 4 * 3 * 9 + 4)));
+    // im2col (rows of 6 are too short for the direct convolution): a column matrix per thread.
+    const Conv2dGeometry g{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    QCOMPARE(ml::ops::conv2dMethod(g), ml::ops::Conv2dMethod::Im2col);
+    QCOMPARE(ml::ops::conv2dScratchSize(g), Index(3 * 9 * 36));
+    QCOMPARE(ml::ops::conv2dScratchSize(g, 2), Index(2 * (3 * 9 * 36 + 4 * 3 * 9 + 4)));
+    // Direct: the padded input (3 channels of 10 rows by 32 + 2 columns), the
+    // padded output gradient (4 x 8 rows of 32) and the partial sums (4 x 27
+    // taps x 16 lanes), which outgrow the 27 x 64 column matrix.
+    const Conv2dGeometry direct{2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    QCOMPARE(ml::ops::conv2dMethod(direct), ml::ops::Conv2dMethod::Direct);
+    QCOMPARE(ml::ops::conv2dScratchSize(direct), Index(3 * 10 * 34 + 4 * 8 * 32 + 4 * 27 * 16));
     const Conv2dGeometry pointwise{2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1};
     QCOMPARE(ml::ops::conv2dScratchSize(pointwise), Index(0)); // the input is its own column matrix
 }
@@ -425,6 +434,16 @@ void TestOpsDense::conv2dGradients_data() {
     QTest::newRow("winograd pad (2, 0)") << Conv2dGeometry{1, 8, 3, 4, 8, 3, 3, 1, 1, 2, 0, 1, 1, 1} << true;
     QTest::newRow("winograd 2x2 input") << Conv2dGeometry{2, 8, 2, 2, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
     QTest::newRow("1x1 output, 8 channels") << Conv2dGeometry{2, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    // Few taps, rows of 8+ outputs: the direct convolution. A partial block
+    // of columns and of channels, two blocks of columns, stride and dilation
+    // along the height, a kernel wider than tall, no padding.
+    QTest::newRow("direct 3x3 pad 1") << Conv2dGeometry{2, 3, 5, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1} << true;
+    QTest::newRow("direct 40 wide, 17 channels") << Conv2dGeometry{2, 1, 4, 40, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1}
+                                                 << true;
+    QTest::newRow("direct stride (2, 1)") << Conv2dGeometry{1, 2, 9, 12, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1} << false;
+    QTest::newRow("direct dilation 2 pad 2") << Conv2dGeometry{1, 2, 7, 10, 9, 3, 3, 1, 1, 2, 2, 2, 2, 1}
+                                             << true;
+    QTest::newRow("direct 2x5 no padding") << Conv2dGeometry{2, 3, 4, 13, 4, 2, 5, 1, 1, 0, 0, 1, 1, 1} << true;
 }
 
 void TestOpsDense::conv2dGradients() {
@@ -433,7 +452,7 @@ void TestOpsDense::conv2dGradients() {
     const Conv2dGeometry& g = geometry;
     QVERIFY2(g.problem().empty(), g.problem().c_str());
     // The rows named so take the Winograd path; the others im2col.
-    QCOMPARE(ml::ops::conv2dUsesWinograd(g), QByteArray(QTest::currentDataTag()).startsWith("winograd"));
+    QCOMPARE(ml::ops::conv2dMethod(g), conv2dMethodNamedBy(QTest::currentDataTag()));
     Floats x = gradcheck::randomVector(g.n * g.cin * g.h * g.w, 11);
     Floats w = gradcheck::randomVector(g.weightSize(), 12);
     Floats b = gradcheck::randomVector(g.cout, 13);
@@ -460,12 +479,15 @@ void TestOpsDense::conv2dThreadedMatchesReference_data() {
     QTest::addColumn<bool>("nested");
     const Conv2dGeometry winograd{5, 16, 17, 15, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1};
     const Conv2dGeometry im2col{5, 16, 33, 31, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1};
+    const Conv2dGeometry direct{5, 3, 40, 36, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1};
     QTest::newRow("winograd") << winograd << false;
     QTest::newRow("im2col, stride 2") << im2col << false;
+    QTest::newRow("direct") << direct << false;
     // Called from inside a parallel region, OpenMP gives the convolution's
     // own region one thread although two were asked for.
     QTest::newRow("winograd, nested region") << winograd << true;
     QTest::newRow("im2col, nested region") << im2col << true;
+    QTest::newRow("direct, nested region") << direct << true;
 }
 
 void TestOpsDense::conv2dThreadedMatchesReference() {
@@ -473,7 +495,7 @@ void TestOpsDense::conv2dThreadedMatchesReference() {
     QFETCH(Conv2dGeometry, geometry);
     QFETCH(bool, nested);
     const Conv2dGeometry& g = geometry;
-    QCOMPARE(ml::ops::conv2dUsesWinograd(g), QByteArray(QTest::currentDataTag()).startsWith("winograd"));
+    QCOMPARE(ml::ops::conv2dMethod(g), conv2dMethodNamedBy(QTest::currentDataTag()));
 #ifdef _OPENMP
     const int savedThreads = omp_get_max_threads();
     const int savedLevels = omp_get_max_active_levels();
