@@ -29,6 +29,14 @@ inline void applyGT(float u0, float u1, float u2, float u3, float* out, Index st
     out[2 * stride] += 0.5f * (u1 + u2) + u3;
 }
 
+// B^T applied to a column of four: element k of each of the four outputs.
+inline void applyBT(float d0, float d1, float d2, float d3, const std::array<float*, 4>& out, Index k) {
+    out[0][k] = d0 - d2;
+    out[1][k] = d1 + d2;
+    out[2][k] = d2 - d1;
+    out[3][k] = d1 - d3;
+}
+
 // The four transformed planes of tile row i (points 4i .. 4i+3), each
 // `plane` floats apart: the transforms touch four at a time, never all 16
 // (for power-of-two sizes the 16 would share one cache set).
@@ -80,10 +88,15 @@ namespace {
 // neighbour's columns, as it should. One long loop vectorizes where a loop
 // per row of tiles (7 or 8 tiles) mostly ran its scalar remainder.
 struct Scratch {
-    float* flat[4]; // 2 tiles + 2 floats each
-    float* tail[4]; // 2 per row of tiles
-    float* shifted[2]; // tiles + 1 floats each (the input gradient's carries)
-    float* zeroRow; // max(w, outW) zeros
+    std::array<float*, 4> flat; // 2 tiles + 2 floats each
+    std::array<float*, 4> tail; // 2 per row of tiles
+    float* carry[2];            // tiles + 1 floats each (the input gradient's)
+    float* zeroRow;             // max(w, outW) zeros
+
+    // The four flat buffers from row ty of tiles on.
+    std::array<float*, 4> flatRow(Index ty, Index flatW) const {
+        return {flat[0] + ty * flatW, flat[1] + ty * flatW, flat[2] + ty * flatW, flat[3] + ty * flatW};
+    }
 };
 
 Scratch layout(const WinogradShape& s, float* rows) {
@@ -92,18 +105,17 @@ Scratch layout(const WinogradShape& s, float* rows) {
     for (int i = 0; i < 4; ++i) b.flat[i] = rows + i * flatSize;
     float* tails = rows + 4 * flatSize;
     for (int i = 0; i < 4; ++i) b.tail[i] = tails + i * 2 * s.tilesH();
-    float* shifted = tails + 4 * 2 * s.tilesH();
-    b.shifted[0] = shifted;
-    b.shifted[1] = shifted + s.tiles() + 1;
-    b.zeroRow = shifted + 2 * (s.tiles() + 1);
+    float* carries = tails + 4 * 2 * s.tilesH();
+    b.carry[0] = carries;
+    b.carry[1] = carries + s.tiles() + 1;
+    b.zeroRow = carries + 2 * (s.tiles() + 1);
     return b;
 }
 
 // Zeroes the flat buffers, the tails and the zero row: what a transform
 // never writes (padding columns) stays zero for every channel after.
-void clearFlatAndTails(const WinogradShape& s, float* rows) {
-    std::fill(rows, rows + 4 * (2 * s.tiles() + 2) + 4 * 2 * s.tilesH(), 0.0f);
-    const Scratch b = layout(s, rows);
+void clearFlatAndTails(const WinogradShape& s, const Scratch& b) {
+    std::fill(b.flat[0], b.carry[0], 0.0f);
     std::fill(b.zeroRow, b.zeroRow + std::max(s.w, s.outW), 0.0f);
 }
 
@@ -117,8 +129,8 @@ void winogradTransformInput(const WinogradShape& s, const float* x, float* v, fl
     // Padded columns that hold input, [lo, hi); the flat part of them, [lo, flatHi).
     const Index lo = std::min(s.padW, width), hi = std::min(width, s.padW + s.w);
     const Index flatHi = std::max(lo, std::min(hi, flatW));
-    clearFlatAndTails(s, rows);
     const Scratch b = layout(s, rows);
+    clearFlatAndTails(s, b);
     for (Index c = 0; c < s.cin; ++c) {
         const float* xc = x + c * s.h * s.w;
         // B^T down the columns of each row of tiles: 4 padded input rows become 4 rows.
@@ -129,50 +141,22 @@ void winogradTransformInput(const WinogradShape& s, const float* x, float* v, fl
                 d[a] = iy >= 0 && iy < s.h ? xc + iy * s.w : b.zeroRow;
             }
             const Index pw = s.padW; // padded column pc is input column pc - pw
-            float* __restrict r0 = b.flat[0] + ty * flatW;
-            float* __restrict r1 = b.flat[1] + ty * flatW;
-            float* __restrict r2 = b.flat[2] + ty * flatW;
-            float* __restrict r3 = b.flat[3] + ty * flatW;
+            const auto r = b.flatRow(ty, flatW);
 #pragma omp simd
-            for (Index pc = lo; pc < flatHi; ++pc) {
-                const float d0 = d[0][pc - pw], d1 = d[1][pc - pw], d2 = d[2][pc - pw], d3 = d[3][pc - pw];
-                r0[pc] = d0 - d2;
-                r1[pc] = d1 + d2;
-                r2[pc] = d2 - d1;
-                r3[pc] = d1 - d3;
-            }
-            for (Index pc = std::max(flatW, lo); pc < hi; ++pc) {
-                const float d0 = d[0][pc - pw], d1 = d[1][pc - pw], d2 = d[2][pc - pw], d3 = d[3][pc - pw];
-                const Index k = 2 * ty + (pc - flatW);
-                b.tail[0][k] = d0 - d2;
-                b.tail[1][k] = d1 + d2;
-                b.tail[2][k] = d2 - d1;
-                b.tail[3][k] = d1 - d3;
-            }
+            for (Index pc = lo; pc < flatHi; ++pc)
+                applyBT(d[0][pc - pw], d[1][pc - pw], d[2][pc - pw], d[3][pc - pw], r, pc);
+            for (Index pc = std::max(flatW, lo); pc < hi; ++pc)
+                applyBT(d[0][pc - pw], d[1][pc - pw], d[2][pc - pw], d[3][pc - pw], b.tail, 2 * ty + (pc - flatW));
         }
         // B along the rows of each tile: one loop over all tiles of the plane.
         for (Index i = 0; i < 4; ++i) {
-            const float* __restrict r = b.flat[i];
+            const float* r = b.flat[i];
             const auto o = pointRow(v + c * tiles, i, plane);
-            float* __restrict o0 = o[0];
-            float* __restrict o1 = o[1];
-            float* __restrict o2 = o[2];
-            float* __restrict o3 = o[3];
 #pragma omp simd
-            for (Index t = 0; t < tiles; ++t) {
-                const float d0 = r[2 * t], d1 = r[2 * t + 1], d2 = r[2 * t + 2], d3 = r[2 * t + 3];
-                o0[t] = d0 - d2;
-                o1[t] = d1 + d2;
-                o2[t] = d2 - d1;
-                o3[t] = d1 - d3;
-            }
+            for (Index t = 0; t < tiles; ++t) applyBT(r[2 * t], r[2 * t + 1], r[2 * t + 2], r[2 * t + 3], o, t);
             for (Index ty = 0; ty < th; ++ty) {
                 const Index t = ty * tw + tw - 1;
-                const float d1 = r[2 * t + 1], d2 = b.tail[i][2 * ty], d3 = b.tail[i][2 * ty + 1];
-                o0[t] = r[2 * t] - d2;
-                o1[t] = d1 + d2;
-                o2[t] = d2 - d1;
-                o3[t] = d1 - d3;
+                applyBT(r[2 * t], r[2 * t + 1], b.tail[i][2 * ty], b.tail[i][2 * ty + 1], o, t);
             }
         }
     }
@@ -189,31 +173,24 @@ void winogradTransformOutput(const WinogradShape& s, const float* m, const float
         // every tile's 4x2 intermediate, the rows of tiles end to end.
         for (Index i = 0; i < 4; ++i) {
             const auto m4 = pointRow(m + co * tiles, i, plane);
-            const float* __restrict m0 = m4[0];
-            const float* __restrict m1 = m4[1];
-            const float* __restrict m2 = m4[2];
-            const float* __restrict m3 = m4[3];
-            float* __restrict q = b.flat[i];
+            float* q = b.flat[i];
 #pragma omp simd
             for (Index t = 0; t < tiles; ++t) {
-                q[2 * t] = m0[t] + m1[t] + m2[t];
-                q[2 * t + 1] = m1[t] - m2[t] - m3[t];
+                q[2 * t] = m4[0][t] + m4[1][t] + m4[2][t];
+                q[2 * t + 1] = m4[1][t] - m4[2][t] - m4[3][t];
             }
         }
         // A^T down the columns, straight into the output rows.
         float* yc = y + co * s.outH * s.outW;
         for (Index ty = 0; ty < th; ++ty) {
-            const float* __restrict q0 = b.flat[0] + ty * flatW;
-            const float* __restrict q1 = b.flat[1] + ty * flatW;
-            const float* __restrict q2 = b.flat[2] + ty * flatW;
-            const float* __restrict q3 = b.flat[3] + ty * flatW;
-            float* __restrict y0 = yc + 2 * ty * s.outW;
+            const auto q = b.flatRow(ty, flatW);
+            float* y0 = yc + 2 * ty * s.outW;
 #pragma omp simd
-            for (Index k = 0; k < s.outW; ++k) y0[k] = q0[k] + q1[k] + q2[k] + bc;
+            for (Index k = 0; k < s.outW; ++k) y0[k] = q[0][k] + q[1][k] + q[2][k] + bc;
             if (2 * ty + 1 < s.outH) {
-                float* __restrict y1 = y0 + s.outW;
+                float* y1 = y0 + s.outW;
 #pragma omp simd
-                for (Index k = 0; k < s.outW; ++k) y1[k] = q1[k] - q2[k] - q3[k] + bc;
+                for (Index k = 0; k < s.outW; ++k) y1[k] = q[1][k] - q[2][k] - q[3][k] + bc;
             }
         }
     }
@@ -224,41 +201,34 @@ void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, fl
     const Index plane = s.cout * tiles;
     const Index flatW = 2 * tw;
     // Column 2tw - 1 of an odd-width output is past the edge: it stays zero.
-    clearFlatAndTails(s, rows);
     const Scratch b = layout(s, rows);
+    clearFlatAndTails(s, b);
     for (Index co = 0; co < s.cout; ++co) {
         const float* dyc = dy + co * s.outH * s.outW;
         // A down the columns: the two rows of dy a row of tiles covers become 4.
         for (Index ty = 0; ty < th; ++ty) {
-            const float* __restrict g0 = dyc + 2 * ty * s.outW;
-            const float* __restrict g1 = 2 * ty + 1 < s.outH ? g0 + s.outW : b.zeroRow;
-            float* __restrict r0 = b.flat[0] + ty * flatW;
-            float* __restrict r1 = b.flat[1] + ty * flatW;
-            float* __restrict r2 = b.flat[2] + ty * flatW;
-            float* __restrict r3 = b.flat[3] + ty * flatW;
+            const float* g0 = dyc + 2 * ty * s.outW;
+            const float* g1 = 2 * ty + 1 < s.outH ? g0 + s.outW : b.zeroRow;
+            const auto r = b.flatRow(ty, flatW);
 #pragma omp simd
             for (Index k = 0; k < s.outW; ++k) {
-                r0[k] = g0[k];
-                r1[k] = g0[k] + g1[k];
-                r2[k] = g0[k] - g1[k];
-                r3[k] = -g1[k];
+                r[0][k] = g0[k];
+                r[1][k] = g0[k] + g1[k];
+                r[2][k] = g0[k] - g1[k];
+                r[3][k] = -g1[k];
             }
         }
         // A^T along the rows of each tile, over all tiles.
         for (Index i = 0; i < 4; ++i) {
-            const float* __restrict r = b.flat[i];
+            const float* r = b.flat[i];
             const auto o = pointRow(dm + co * tiles, i, plane);
-            float* __restrict o0 = o[0];
-            float* __restrict o1 = o[1];
-            float* __restrict o2 = o[2];
-            float* __restrict o3 = o[3];
 #pragma omp simd
             for (Index t = 0; t < tiles; ++t) {
                 const float a = r[2 * t], c = r[2 * t + 1];
-                o0[t] = a;
-                o1[t] = a + c;
-                o2[t] = a - c;
-                o3[t] = -c;
+                o[0][t] = a;
+                o[1][t] = a + c;
+                o[2][t] = a - c;
+                o[3][t] = -c;
             }
         }
     }
@@ -273,8 +243,8 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
     const Index flatHi = std::max(lo, std::min(hi, flatW));
     const Scratch b = layout(s, rows);
     // Element 0 of each carry plane is the zero a row's first tile receives.
-    float* carry2 = b.shifted[0];
-    float* carry3 = b.shifted[1];
+    float* carry2 = b.carry[0];
+    float* carry3 = b.carry[1];
     carry2[0] = 0.0f;
     carry3[0] = 0.0f;
     for (Index c = 0; c < s.cin; ++c) {
@@ -285,16 +255,12 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
         // except from the last tile of a row: that goes to the row's tail.
         for (Index i = 0; i < 4; ++i) {
             const auto v4 = pointRow(dv + c * tiles, i, plane);
-            const float* __restrict v0 = v4[0];
-            const float* __restrict v1 = v4[1];
-            const float* __restrict v2 = v4[2];
-            const float* __restrict v3 = v4[3];
-            float* __restrict c2 = carry2 + 1;
-            float* __restrict c3 = carry3 + 1;
+            float* c2 = carry2 + 1;
+            float* c3 = carry3 + 1;
 #pragma omp simd
             for (Index t = 0; t < tiles; ++t) {
-                c2[t] = v1[t] + v2[t] - v0[t];
-                c3[t] = -v3[t];
+                c2[t] = v4[1][t] + v4[2][t] - v4[0][t];
+                c3[t] = -v4[3][t];
             }
             for (Index ty = 0; ty < th; ++ty) {
                 const Index t = ty * tw + tw - 1;
@@ -303,23 +269,24 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
                 c2[t] = 0.0f;
                 c3[t] = 0.0f;
             }
-            float* __restrict r = b.flat[i];
+            float* r = b.flat[i];
 #pragma omp simd
             for (Index t = 0; t < tiles; ++t) {
-                r[2 * t] = v0[t] + carry2[t];
-                r[2 * t + 1] = v1[t] - v2[t] + v3[t] + carry3[t];
+                r[2 * t] = v4[0][t] + carry2[t];
+                r[2 * t + 1] = v4[1][t] - v4[2][t] + v4[3][t] + carry3[t];
             }
         }
         // B^T's adjoint down the columns, added into the input rows the row of tiles covers.
         for (Index ty = 0; ty < th; ++ty) {
-            const float* __restrict s0 = b.flat[0] + ty * flatW;
-            const float* __restrict s1 = b.flat[1] + ty * flatW;
-            const float* __restrict s2 = b.flat[2] + ty * flatW;
-            const float* __restrict s3 = b.flat[3] + ty * flatW;
+            const auto sr = b.flatRow(ty, flatW);
+            const float* s0 = sr[0];
+            const float* s1 = sr[1];
+            const float* s2 = sr[2];
+            const float* s3 = sr[3];
             for (Index a = 0; a < 4; ++a) {
                 const Index iy = 2 * ty + a - s.padH;
                 if (iy < 0 || iy >= s.h) continue;
-                float* __restrict dst = dxc + iy * s.w;
+                float* dst = dxc + iy * s.w;
                 const Index pw = s.padW; // padded column pc is input column pc - pw
                 // The four rows of B^T's adjoint: s0; s1 - s2 + s3; s1 + s2 - s0; -s3.
                 switch (a) {
