@@ -428,6 +428,10 @@ int runBench(const std::vector<std::string>& argv) {
     }
     if (profile)
         std::cerr << "time per op kind over " << steps << " steps (kernels " << kernels::kernelsDescription()
+                  << (trainer.plan().shardCount() > 1
+                          ? "; data parallel, " + std::to_string(trainer.plan().shardCount()) +
+                                " shards: the first shard's time"
+                          : std::string())
                   << "):\n"
                   << trainer.plan().profileReport();
     std::sort(ms.begin(), ms.end());
@@ -450,13 +454,16 @@ int runBench(const std::vector<std::string>& argv) {
     j["peak_rss_mb"] = peakRssMb();
     j["parameters"] = trainer.analysis().tree.uniqueParameterCount();
     j["kernels"] = kernels::activeKernels().isa;
+    j["shards"] = trainer.plan().shardCount(); // > 1: data parallel
     if (args.flag("json")) {
         std::cout << j.dump() << "\n";
     } else {
         std::cout << doc.model << ": " << fixed(j["steps_per_sec"].get<double>(), 1) << " steps/s (median "
                   << fixed(median, 3) << " ms/step), " << fixed(j["gflops"].get<double>(), 1) << " GFLOP/s, peak RSS "
                   << fixed(j["peak_rss_mb"].get<double>(), 1) << " MB, batch " << config.batchSize << ", "
-                  << computeThreads() << " thread(s), kernels " << kernels::activeKernels().isa << "\n";
+                  << computeThreads() << " thread(s)"
+                  << (trainer.plan().shardCount() > 1 ? " (data parallel)" : "") << ", kernels "
+                  << kernels::activeKernels().isa << "\n";
     }
     return kOk;
 }

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <type_traits>
 
@@ -49,6 +50,39 @@ void zeroFill(float* p, Index n) {
         const Index t = parallel::threadNum(), k = parallel::teamSize();
         std::fill(p + n * t / k, p + n * (t + 1) / k, 0.0f);
     }
+}
+
+// Runs perShard(k) for every shard k, shard k on thread k (fewer threads
+// than shards, if OpenMP gives fewer, take several each), each thread's ops
+// on that thread alone; then, after all have finished, afterAll(part,
+// parts) on each thread. An exception leaves the region and is rethrown.
+template <typename PerShard, typename AfterAll>
+void forEachShard(int shards, PerShard perShard, AfterAll afterAll) {
+    std::exception_ptr error;
+    auto guarded = [&](auto&& work) {
+        try {
+            work();
+        } catch (...) {
+#pragma omp critical(ml_plan_shard_error)
+            if (!error) error = std::current_exception();
+        }
+    };
+#pragma omp parallel num_threads(shards)
+    {
+        parallel::setMaxThreads(1); // this region's task only: the caller's setting is back after it
+        const int t = parallel::threadNum(), team = parallel::teamSize();
+        guarded([&] {
+            for (int k = t; k < shards; k += team) perShard(k);
+        });
+#pragma omp barrier
+        guarded([&] { afterAll(t, team); });
+    }
+    if (error) std::rethrow_exception(error);
+}
+
+template <typename PerShard>
+void forEachShard(int shards, PerShard perShard) {
+    forEachShard(shards, perShard, [](int, int) {});
 }
 
 // Every argument an op needs, read once from the module's JSON when the
@@ -275,30 +309,6 @@ Plan::Ref Plan::compileLayer(InstanceId id, const Ref& input, const std::string&
     s.batchesTracked = tensor("num_batches_tracked");
     const std::vector<Index>& inDims = m_values[static_cast<size_t>(x)].dims;
     s.args = parseStepArgs(args, static_cast<Index>(inDims.size()));
-    switch (s.kind) {
-    case StepKind::BatchNorm:
-        s.savedOffset = m_savedFloats;
-        m_savedFloats += 2 * inDims[1];
-        break;
-    case StepKind::LayerNorm:
-        s.savedOffset = m_savedFloats;
-        m_savedFloats += 2 * layerNormGeometry(s.args, inDims, m_maxBatch).rows;
-        break;
-    case StepKind::Dropout:
-        s.savedOffset = m_savedFloats;
-        m_savedFloats += m_maxBatch * m_values[static_cast<size_t>(x)].perSample;
-        break;
-    case StepKind::MaxPool2d:
-        s.savedOffset = m_argmaxInts;
-        m_argmaxInts += ops::maxPool2dSavedSize(maxPoolGeometry(s.args, inDims, m_maxBatch));
-        break;
-    case StepKind::Conv2d:
-        m_scratchFloats = std::max(m_scratchFloats,
-                                   ops::conv2dScratchSize(convGeometry(s.args, inDims, m_maxBatch), parallel::maxThreads()));
-        break;
-    default:
-        break;
-    }
     Ref r;
     r.value = addStep(std::move(s), outType);
     return r;
@@ -457,24 +467,15 @@ void Plan::foldReLUs() {
 
 void Plan::finishCompile() {
     foldReLUs();
-    size_t widest = 0;
-    for (const Step& s : m_steps) widest = std::max(widest, s.concatSizes.size());
-    m_concatGeometry.sizes.reserve(widest);
-    m_concatInputs.reserve(widest);
-    m_concatGrads.reserve(widest);
     Index offset = 0;
     for (Value& v : m_values) {
         v.offset = offset;
         if (v.foldedAway) continue;
-        if (__builtin_add_overflow(offset, capacity(v), &offset) || offset > kMaxArenaFloats)
+        if (__builtin_add_overflow(offset, capacity(v, m_maxBatch), &offset) || offset > kMaxArenaFloats)
             throw Error(m_doc.model + ": a batch of " + std::to_string(m_maxBatch) + " needs more than " +
                         std::to_string(kMaxArenaFloats / (Index(1) << 28)) + " GiB of activations; use a smaller batch");
     }
     m_data.assign(static_cast<size_t>(offset), 0.0f);
-    assignGradientBuffers();
-    m_saved.assign(static_cast<size_t>(m_savedFloats), 0.0f);
-    m_argmax.assign(static_cast<size_t>(m_argmaxInts), 0);
-    m_scratch.assign(static_cast<size_t>(m_scratchFloats), 0.0f);
     // Parameters used by several steps keep a gradient per use.
     std::map<int, int> useCount;
     for (const Step& s : m_steps) {
@@ -489,17 +490,140 @@ void Plan::finishCompile() {
                                   std::vector<float>(static_cast<size_t>(m_store.at(p).numel()), 0.0f),
                                   m_steps[i].guardInput, m_steps[i].guardValue});
     }
+    // Where each step adds its parameter gradients: one target per distinct buffer.
+    std::map<const float*, int> targetOf;
     for (size_t i = 0; i < m_steps.size(); ++i) {
         Step& s = m_steps[i];
-        auto gradOf = [&](int p) -> float* {
-            if (p < 0) return nullptr;
+        auto targetFor = [&](int p) -> int {
+            if (p < 0) return -1;
+            std::vector<float>* buffer = &m_store.at(p).grad;
             for (ParameterUse& u : m_uses)
-                if (u.parameter == p && u.step == static_cast<int>(i)) return u.scratch.data();
-            return m_store.at(p).grad.data();
+                if (u.parameter == p && u.step == static_cast<int>(i)) buffer = &u.scratch;
+            const auto [it, added] = targetOf.emplace(buffer->data(), static_cast<int>(m_gradTargets.size()));
+            if (added) {
+                m_gradTargets.push_back({buffer->data(), static_cast<Index>(buffer->size()), m_gradTargetFloats});
+                m_gradTargetFloats += static_cast<Index>(buffer->size());
+            }
+            return it->second;
         };
-        s.weightGrad = gradOf(s.weight);
-        s.biasGrad = gradOf(s.bias);
+        s.weightTarget = targetFor(s.weight);
+        s.biasTarget = targetFor(s.bias);
     }
+    m_dataParallel = treatsSamplesApart();
+    ensureLayout();
+}
+
+bool Plan::treatsSamplesApart() const {
+    if (!std::all_of(m_values.begin(), m_values.end(), [](const Value& v) { return v.foldedAway || isBatched(v); }))
+        return false;
+    return std::all_of(m_steps.begin(), m_steps.end(), [&](const Step& s) {
+        switch (s.kind) {
+        case StepKind::BatchNorm: // statistics over the batch
+        case StepKind::Dropout:   // one random stream through the batch: a split would change the masks
+            return false;
+        case StepKind::Softmax:
+        case StepKind::LogSoftmax:
+        case StepKind::Concat:
+            return s.args.dim > 0; // not along the batch
+        case StepKind::LayerNorm:
+            return s.args.normalizedRank < static_cast<Index>(m_values[static_cast<size_t>(s.in.front())].dims.size());
+        default:
+            return true;
+        }
+    });
+}
+
+// Saved values, scratch and activation gradients for shards of m_shardRows
+// samples; outputs of a sharded plan get a stage for the whole batch's dL/dy.
+void Plan::layOut(int shards, int threadsPerShard) {
+    m_shardRows = (m_maxBatch + shards - 1) / shards;
+    m_shardThreads = threadsPerShard;
+    Index savedFloats = 0, argmaxInts = 0, scratchFloats = 0;
+    size_t widestConcat = 0;
+    for (Step& s : m_steps) {
+        const std::vector<Index>& inDims = m_values[static_cast<size_t>(s.in.front())].dims;
+        widestConcat = std::max(widestConcat, s.concatSizes.size());
+        switch (s.kind) {
+        case StepKind::BatchNorm:
+            s.savedOffset = savedFloats;
+            savedFloats += 2 * inDims[1];
+            break;
+        case StepKind::LayerNorm:
+            s.savedOffset = savedFloats;
+            savedFloats += 2 * layerNormGeometry(s.args, inDims, m_shardRows).rows;
+            break;
+        case StepKind::Dropout:
+            s.savedOffset = savedFloats;
+            savedFloats += m_shardRows * m_values[static_cast<size_t>(s.in.front())].perSample;
+            break;
+        case StepKind::MaxPool2d:
+            s.savedOffset = argmaxInts;
+            argmaxInts += ops::maxPool2dSavedSize(maxPoolGeometry(s.args, inDims, m_shardRows));
+            break;
+        case StepKind::Conv2d:
+            scratchFloats = std::max(scratchFloats,
+                                     ops::conv2dScratchSize(convGeometry(s.args, inDims, m_shardRows), threadsPerShard));
+            break;
+        default:
+            break;
+        }
+    }
+    const Index gradFloats = assignGradientBuffers();
+    m_shards.assign(static_cast<size_t>(shards), Shard{});
+    for (size_t k = 0; k < m_shards.size(); ++k) {
+        Shard& sh = m_shards[k];
+        sh.grad.assign(static_cast<size_t>(gradFloats), 0.0f);
+        sh.saved.assign(static_cast<size_t>(savedFloats), 0.0f);
+        sh.argmax.assign(static_cast<size_t>(argmaxInts), 0);
+        sh.scratch.assign(static_cast<size_t>(scratchFloats), 0.0f);
+        if (k > 0) sh.paramGrad.assign(static_cast<size_t>(m_gradTargetFloats), 0.0f);
+        sh.concatGeometry.sizes.reserve(widestConcat);
+        sh.concatInputs.reserve(widestConcat);
+        sh.concatGrads.reserve(widestConcat);
+    }
+    Index stage = 0;
+    for (Value& v : m_values) v.stageOffset = -1;
+    if (shards > 1) {
+        for (const OutputPort& o : m_outputs) {
+            std::vector<int> values = o.choices;
+            if (o.value >= 0) values.push_back(o.value);
+            for (int value : values) {
+                Value& v = m_values[static_cast<size_t>(value)];
+                if (v.gradOffset < 0 || v.stageOffset >= 0) continue;
+                v.stageOffset = stage;
+                stage += capacity(v, m_maxBatch);
+            }
+        }
+    }
+    m_stage.assign(static_cast<size_t>(stage), 0.0f);
+}
+
+Index Plan::gradientFloats() const {
+    Index floats = static_cast<Index>(m_stage.size());
+    for (const Shard& sh : m_shards) floats += static_cast<Index>(sh.grad.size());
+    return floats;
+}
+
+void Plan::ensureLayout() {
+    const int threads = parallel::inParallel() ? 1 : std::max(1, parallel::maxThreads());
+    const int shards = m_dataParallel ? static_cast<int>(std::min<Index>(threads, m_maxBatch)) : 1;
+    const int perShard = shards > 1 ? 1 : threads;
+    if (static_cast<int>(m_shards.size()) != shards || m_shardThreads != perShard) layOut(shards, perShard);
+}
+
+void Plan::splitRows(Index n) {
+    const Index count = static_cast<Index>(m_shards.size());
+    for (Index k = 0; k < count; ++k) {
+        Shard& sh = m_shards[static_cast<size_t>(k)];
+        sh.row0 = n * k / count;
+        sh.n = n * (k + 1) / count - sh.row0;
+    }
+}
+
+float* Plan::paramGrad(int target, Shard& sh) {
+    if (target < 0) return nullptr;
+    const GradTarget& t = m_gradTargets[static_cast<size_t>(target)];
+    return &sh == &m_shards.front() ? t.data : sh.paramGrad.data() + t.offset;
 }
 
 std::vector<Index> Plan::inputShape(int i) const {
@@ -515,7 +639,8 @@ void Plan::setInput(int i, const float* values, Index n) {
     if (n < 1 || n > m_maxBatch)
         throw Error("batch of " + std::to_string(n) + " for input '" + p.name + "' is outside 1.." +
                     std::to_string(m_maxBatch));
-    std::memcpy(data(p.value), values, sizeof(float) * static_cast<size_t>(n * m_values[static_cast<size_t>(p.value)].perSample));
+    std::memcpy(m_data.data() + m_values[static_cast<size_t>(p.value)].offset, values,
+                sizeof(float) * static_cast<size_t>(n * m_values[static_cast<size_t>(p.value)].perSample));
 }
 
 void Plan::setIndexInput(int i, Index value) {
@@ -550,21 +675,17 @@ const float* Plan::output(int o) const {
 
 float* Plan::outputGrad(int o) {
     const int v = outputValue(o);
-    if (m_values[static_cast<size_t>(v)].gradOffset >= 0) return grad(v);
+    const Value& value = m_values[static_cast<size_t>(v)];
+    if (value.stageOffset >= 0) return m_stage.data() + value.stageOffset; // shared out to the shards by backward()
+    if (value.gradOffset >= 0) return grad(v, m_shards.front());
     // An output that is a model input: nothing reads its gradient.
-    m_sink.assign(static_cast<size_t>(capacity(m_values[static_cast<size_t>(v)])), 0.0f);
+    m_sink.assign(static_cast<size_t>(capacity(value, m_maxBatch)), 0.0f);
     return m_sink.data();
 }
 
-Index Plan::rows(int value) const {
-    const Value& v = m_values[static_cast<size_t>(value)];
-    return !v.dims.empty() && v.dims[0] == kBatch ? m_n : 1;
-}
-
-Index Plan::capacity(const Value& v) const {
-    const bool batched = !v.dims.empty() && v.dims[0] == kBatch;
+Index Plan::capacity(const Value& v, Index samples) const {
     Index floats = 0;
-    if (__builtin_mul_overflow(batched ? m_maxBatch : 1, v.perSample, &floats)) return kMaxArenaFloats + 1;
+    if (__builtin_mul_overflow(isBatched(v) ? samples : 1, v.perSample, &floats)) return kMaxArenaFloats + 1;
     return floats;
 }
 
@@ -572,7 +693,7 @@ Index Plan::capacity(const Value& v) const {
 // adds into one (a consumer, or the loss for an output) to the step that
 // reads it (its producer). Buffers whose lives do not overlap share memory;
 // each is zeroed when its life ends, so all are zero between backward passes.
-void Plan::assignGradientBuffers() {
+Index Plan::assignGradientBuffers() {
     const int none = -1, outputStart = static_cast<int>(m_steps.size());
     std::vector<int> firstWriter(m_values.size(), none), lastReader(m_values.size(), outputStart + 1);
     for (size_t i = 0; i < m_steps.size(); ++i) {
@@ -595,7 +716,7 @@ void Plan::assignGradientBuffers() {
             order.push_back(static_cast<int>(v));
     }
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return capacity(m_values[static_cast<size_t>(a)]) > capacity(m_values[static_cast<size_t>(b)]);
+        return capacity(m_values[static_cast<size_t>(a)], m_shardRows) > capacity(m_values[static_cast<size_t>(b)], m_shardRows);
     });
     struct Placed {
         Index offset, size;
@@ -605,7 +726,7 @@ void Plan::assignGradientBuffers() {
     std::vector<Index> candidates;
     Index total = 0;
     for (int v : order) {
-        const Index size = capacity(m_values[static_cast<size_t>(v)]);
+        const Index size = capacity(m_values[static_cast<size_t>(v)], m_shardRows);
         const int from = lastReader[static_cast<size_t>(v)], to = firstWriter[static_cast<size_t>(v)];
         candidates.assign(1, 0);
         for (const Placed& p : placed)
@@ -625,23 +746,27 @@ void Plan::assignGradientBuffers() {
         m_values[static_cast<size_t>(v)].gradOffset = offset;
         total = std::max(total, offset + size);
     }
-    m_grad.assign(static_cast<size_t>(total), 0.0f);
+    return total;
 }
 
 void Plan::forward(Index n) {
     if (n < 1 || n > m_maxBatch)
         throw Error("batch of " + std::to_string(n) + " is outside 1.." + std::to_string(m_maxBatch));
     m_n = n;
-    if (!m_profiling) {
-        for (const Step& s : m_steps)
-            if (active(s)) runForward(s);
-        return;
-    }
+    ensureLayout();
+    splitRows(n);
+    if (m_shards.size() == 1) forwardShard(m_shards.front());
+    else forEachShard(static_cast<int>(m_shards.size()), [&](int k) { forwardShard(m_shards[static_cast<size_t>(k)]); });
+}
+
+void Plan::forwardShard(Shard& sh) {
+    if (sh.n == 0) return;
+    const bool timed = m_profiling && &sh == &m_shards.front();
     for (size_t i = 0; i < m_steps.size(); ++i) {
         if (!active(m_steps[i])) continue;
-        const auto t0 = std::chrono::steady_clock::now();
-        runForward(m_steps[i]);
-        m_forwardSeconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        runForward(m_steps[i], sh);
+        if (timed) m_forwardSeconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 }
 
@@ -670,27 +795,35 @@ std::string Plan::profileReport() const {
 }
 
 void Plan::clearGradients() {
-    std::fill(m_grad.begin(), m_grad.end(), 0.0f);
+    for (Shard& sh : m_shards) {
+        std::fill(sh.grad.begin(), sh.grad.end(), 0.0f);
+        std::fill(sh.paramGrad.begin(), sh.paramGrad.end(), 0.0f);
+    }
+    std::fill(m_stage.begin(), m_stage.end(), 0.0f);
 }
 
 void Plan::backward() {
     for (ParameterUse& u : m_uses) std::fill(u.scratch.begin(), u.scratch.end(), 0.0f);
-    for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it) {
-        // A step whose output nothing reads (an unused node) has no gradient to pass on.
-        if (!active(*it) || m_values[static_cast<size_t>(it->out)].gradOffset < 0) continue;
-        if (m_skipZeroGradients) {
-            const float* dy = grad(it->out);
-            const Index count = elementCount(it->out);
-            if (std::all_of(dy, dy + count, [](float v) { return v == 0.0f; })) continue;
-        }
-        const auto t0 = m_profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        runBackward(*it);
-        if (m_profiling)
-            m_backwardSeconds[static_cast<size_t>(&*it - m_steps.data())] +=
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        // Its output's gradient is used up: leave the buffer zero for its next life.
-        const Value& out = m_values[static_cast<size_t>(it->out)];
-        if (out.gradOffset >= 0) zeroFill(grad(it->out), elementCount(it->out));
+    if (m_shards.size() == 1) {
+        backwardShard(m_shards.front());
+    } else {
+        const int shards = static_cast<int>(m_shards.size());
+        forEachShard(
+            shards,
+            [&](int k) {
+                Shard& sh = m_shards[static_cast<size_t>(k)];
+                // This shard's rows of dL/doutput, out of the stage (left zero there).
+                for (const Value& v : m_values) {
+                    if (v.stageOffset < 0) continue;
+                    float* stage = m_stage.data() + v.stageOffset + sh.row0 * v.perSample;
+                    float* dy = sh.grad.data() + v.gradOffset;
+                    const Index count = sh.n * v.perSample;
+                    for (Index i = 0; i < count; ++i) dy[i] += stage[i];
+                    std::fill_n(stage, count, 0.0f);
+                }
+                backwardShard(sh);
+            },
+            [&](int part, int parts) { sumShardGradients(part, parts); });
     }
     for (ParameterUse& u : m_uses) {
         std::vector<float>& g = m_store.at(u.parameter).grad;
@@ -701,140 +834,175 @@ void Plan::backward() {
     }
 }
 
+void Plan::backwardShard(Shard& sh) {
+    if (sh.n == 0) return;
+    const bool timed = m_profiling && &sh == &m_shards.front();
+    for (auto it = m_steps.rbegin(); it != m_steps.rend(); ++it) {
+        // A step whose output nothing reads (an unused node) has no gradient to pass on.
+        if (!active(*it) || m_values[static_cast<size_t>(it->out)].gradOffset < 0) continue;
+        float* dy = grad(it->out, sh);
+        const Index count = elementCount(it->out, sh.n);
+        if (m_skipZeroGradients && std::all_of(dy, dy + count, [](float v) { return v == 0.0f; })) continue;
+        const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        runBackward(*it, sh);
+        if (timed)
+            m_backwardSeconds[static_cast<size_t>(&*it - m_steps.data())] +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // Its output's gradient is used up: leave the buffer zero for its next life.
+        zeroFill(dy, count);
+    }
+}
+
+// Part `part` of `parts` of every parameter gradient: the first shard's
+// (in the targets themselves) plus the other shards', whose copies are left zero.
+void Plan::sumShardGradients(int part, int parts) {
+    const Index begin = m_gradTargetFloats * part / parts, end = m_gradTargetFloats * (part + 1) / parts;
+    for (const GradTarget& t : m_gradTargets) {
+        const Index from = std::max(begin, t.offset), to = std::min(end, t.offset + t.size);
+        for (size_t k = 1; k < m_shards.size(); ++k) {
+            float* copy = m_shards[k].paramGrad.data();
+            for (Index i = from; i < to; ++i) {
+                t.data[i - t.offset] += copy[i];
+                copy[i] = 0.0f;
+            }
+        }
+    }
+}
+
 void Plan::zeroGrad() {
     m_store.zeroGrad();
     for (ParameterUse& u : m_uses) std::fill(u.grad.begin(), u.grad.end(), 0.0f);
 }
 
-void Plan::runForward(const Step& s) {
+void Plan::runForward(const Step& s, Shard& sh) {
     const int x = s.in.front();
     const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
-    const Index elements = elementCount(x);
-    float* y = data(s.out);
+    const Index elements = elementCount(x, sh.n);
+    float* y = data(s.out, sh);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
     const StepArgs& a = s.args;
     switch (s.kind) {
     case StepKind::Linear:
-        ops::linearForward({product(dims, 0, dims.size() - 1, m_n), dims.back(), a.out}, data(x),
+        ops::linearForward({product(dims, 0, dims.size() - 1, sh.n), dims.back(), a.out}, data(x, sh),
                            param(s.weight), param(s.bias), y);
-        if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out));
+        if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out, sh.n));
         break;
     case StepKind::Conv2d:
-        ops::conv2dForward(convGeometry(a, dims, m_n), data(x), param(s.weight), param(s.bias), y, m_scratch.data(),
-                           static_cast<Index>(m_scratch.size()));
-        if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out));
+        ops::conv2dForward(convGeometry(a, dims, sh.n), data(x, sh), param(s.weight), param(s.bias), y, sh.scratch.data(),
+                           static_cast<Index>(sh.scratch.size()));
+        if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out, sh.n));
         break;
     case StepKind::BatchNorm: {
         ops::BatchNormParams p = batchNormParams(a, m_training);
         p.reluAfter = s.reluAfter;
-        ops::batchNormForward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, p, data(x), param(s.weight),
+        ops::batchNormForward({sh.n, dims[1], product(dims, 2, dims.size(), sh.n)}, p, data(x, sh), param(s.weight),
                               param(s.bias), param(s.runningMean), param(s.runningVar), y,
-                              m_saved.data() + s.savedOffset);
+                              sh.saved.data() + s.savedOffset);
         if (m_training && s.batchesTracked >= 0) m_store.at(s.batchesTracked).value[0] += 1.0f;
         break;
     }
     case StepKind::LayerNorm:
-        ops::layerNormForward(layerNormGeometry(a, dims, m_n), {a.eps}, data(x),
-                              param(s.weight), param(s.bias), y, m_saved.data() + s.savedOffset);
+        ops::layerNormForward(layerNormGeometry(a, dims, sh.n), {a.eps}, data(x, sh),
+                              param(s.weight), param(s.bias), y, sh.saved.data() + s.savedOffset);
         break;
-    case StepKind::ReLU: ops::reluForward(data(x), y, elements); break;
+    case StepKind::ReLU: ops::reluForward(data(x, sh), y, elements); break;
     case StepKind::LeakyReLU:
-        ops::leakyReluForward(data(x), y, elements, {a.slope});
+        ops::leakyReluForward(data(x, sh), y, elements, {a.slope});
         break;
     case StepKind::GELU:
-        ops::geluForward(data(x), y, elements, {a.geluTanh ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
+        ops::geluForward(data(x, sh), y, elements, {a.geluTanh ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
         break;
-    case StepKind::Tanh: ops::tanhForward(data(x), y, elements); break;
-    case StepKind::Sigmoid: ops::sigmoidForward(data(x), y, elements); break;
-    case StepKind::Softmax: ops::softmaxForward(data(x), y, softmaxGeometry(a, dims, m_n)); break;
-    case StepKind::LogSoftmax: ops::logSoftmaxForward(data(x), y, softmaxGeometry(a, dims, m_n)); break;
+    case StepKind::Tanh: ops::tanhForward(data(x, sh), y, elements); break;
+    case StepKind::Sigmoid: ops::sigmoidForward(data(x, sh), y, elements); break;
+    case StepKind::Softmax: ops::softmaxForward(data(x, sh), y, softmaxGeometry(a, dims, sh.n)); break;
+    case StepKind::LogSoftmax: ops::logSoftmaxForward(data(x, sh), y, softmaxGeometry(a, dims, sh.n)); break;
     case StepKind::MaxPool2d:
-        ops::maxPool2dForward(maxPoolGeometry(a, dims, m_n), data(x), y, m_argmax.data() + s.savedOffset);
+        ops::maxPool2dForward(maxPoolGeometry(a, dims, sh.n), data(x, sh), y, sh.argmax.data() + s.savedOffset);
         break;
-    case StepKind::AvgPool2d: ops::avgPool2dForward(avgPoolGeometry(a, dims, m_n), data(x), y); break;
-    case StepKind::AdaptiveAvgPool2d: ops::adaptiveAvgPool2dForward(adaptiveGeometry(a, dims, m_n), data(x), y); break;
-    case StepKind::Copy: ops::identityForward(data(x), y, elements); break;
+    case StepKind::AvgPool2d: ops::avgPool2dForward(avgPoolGeometry(a, dims, sh.n), data(x, sh), y); break;
+    case StepKind::AdaptiveAvgPool2d: ops::adaptiveAvgPool2dForward(adaptiveGeometry(a, dims, sh.n), data(x, sh), y); break;
+    case StepKind::Copy: ops::identityForward(data(x, sh), y, elements); break;
     case StepKind::Dropout: {
         const ops::DropoutParams p{a.p, m_training};
-        ops::dropoutForward(data(x), y, m_saved.data() + s.savedOffset, elements, p, m_rng);
+        ops::dropoutForward(data(x, sh), y, sh.saved.data() + s.savedOffset, elements, p, m_rng);
         break;
     }
     case StepKind::Add:
-        ops::addForward(data(s.in[0]), data(s.in[1]), y, elements);
-        for (size_t i = 2; i < s.in.size(); ++i) ops::addForward(y, data(s.in[i]), y, elements);
+        ops::addForward(data(s.in[0], sh), data(s.in[1], sh), y, elements);
+        for (size_t i = 2; i < s.in.size(); ++i) ops::addForward(y, data(s.in[i], sh), y, elements);
         break;
     case StepKind::Concat: {
         const size_t d = static_cast<size_t>(a.dim);
-        m_concatGeometry.outer = product(dims, 0, d, m_n);
-        m_concatGeometry.inner = product(dims, d + 1, dims.size(), m_n);
-        m_concatGeometry.sizes.assign(s.concatSizes.begin(), s.concatSizes.end()); // within reserved capacity
-        m_concatInputs.clear();
-        for (int v : s.in) m_concatInputs.push_back(data(v));
-        ops::concatForward(m_concatInputs, y, m_concatGeometry);
+        sh.concatGeometry.outer = product(dims, 0, d, sh.n);
+        sh.concatGeometry.inner = product(dims, d + 1, dims.size(), sh.n);
+        sh.concatGeometry.sizes.assign(s.concatSizes.begin(), s.concatSizes.end()); // within reserved capacity
+        sh.concatInputs.clear();
+        for (int v : s.in) sh.concatInputs.push_back(data(v, sh));
+        ops::concatForward(sh.concatInputs, y, sh.concatGeometry);
         break;
     }
     case StepKind::Count: ML_ASSERT(false); // not a kind
     }
 }
 
-void Plan::runBackward(const Step& s) {
+void Plan::runBackward(const Step& s, Shard& sh) {
     const int x = s.in.front();
     const std::vector<Index>& dims = m_values[static_cast<size_t>(x)].dims;
-    const Index elements = elementCount(x);
-    float* dy = grad(s.out);
+    const Index elements = elementCount(x, sh.n);
+    float* dy = grad(s.out, sh);
     // A ReLU folded into a Linear or Conv2d: its backward, in place on the gradient.
     if (s.reluAfter && s.kind != StepKind::BatchNorm)
-        ops::reluMaskGradient(data(s.out), dy, elementCount(s.out));
-    auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].gradOffset >= 0 ? grad(v) : nullptr; };
+        ops::reluMaskGradient(data(s.out, sh), dy, elementCount(s.out, sh.n));
+    auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].gradOffset >= 0 ? grad(v, sh) : nullptr; };
     float* dx = gradIn(x);
     auto param = [&](int p) -> float* { return p >= 0 ? m_store.at(p).value.data() : nullptr; };
     const StepArgs& a = s.args;
     switch (s.kind) {
     case StepKind::Linear:
-        ops::linearBackward({product(dims, 0, dims.size() - 1, m_n), dims.back(), a.out}, data(x),
-                            param(s.weight), dy, dx, s.weightGrad, s.biasGrad);
+        ops::linearBackward({product(dims, 0, dims.size() - 1, sh.n), dims.back(), a.out}, data(x, sh),
+                            param(s.weight), dy, dx, paramGrad(s.weightTarget, sh), paramGrad(s.biasTarget, sh));
         break;
     case StepKind::Conv2d:
-        ops::conv2dBackward(convGeometry(a, dims, m_n), data(x), param(s.weight), dy, dx, s.weightGrad, s.biasGrad,
-                            m_scratch.data(), static_cast<Index>(m_scratch.size()));
+        ops::conv2dBackward(convGeometry(a, dims, sh.n), data(x, sh), param(s.weight), dy, dx, paramGrad(s.weightTarget, sh), paramGrad(s.biasTarget, sh),
+                            sh.scratch.data(), static_cast<Index>(sh.scratch.size()));
         break;
     case StepKind::BatchNorm: {
         ops::BatchNormParams p = batchNormParams(a, m_training);
         p.reluAfter = s.reluAfter;
-        ops::batchNormBackward({m_n, dims[1], product(dims, 2, dims.size(), m_n)}, p, data(x), param(s.weight),
-                               m_saved.data() + s.savedOffset, dy, dx, s.weightGrad, s.biasGrad, data(s.out));
+        ops::batchNormBackward({sh.n, dims[1], product(dims, 2, dims.size(), sh.n)}, p, data(x, sh), param(s.weight),
+                               sh.saved.data() + s.savedOffset, dy, dx, paramGrad(s.weightTarget, sh), paramGrad(s.biasTarget, sh), data(s.out, sh));
         break;
     }
     case StepKind::LayerNorm:
-        ops::layerNormBackward(layerNormGeometry(a, dims, m_n), data(x), param(s.weight),
-                               m_saved.data() + s.savedOffset, dy, dx, s.weightGrad, s.biasGrad);
+        ops::layerNormBackward(layerNormGeometry(a, dims, sh.n), data(x, sh), param(s.weight),
+                               sh.saved.data() + s.savedOffset, dy, dx, paramGrad(s.weightTarget, sh), paramGrad(s.biasTarget, sh));
         break;
-    case StepKind::ReLU: if (dx) ops::reluBackward(data(s.out), dy, dx, elements); break;
+    case StepKind::ReLU: if (dx) ops::reluBackward(data(s.out, sh), dy, dx, elements); break;
     case StepKind::LeakyReLU:
-        if (dx) ops::leakyReluBackward(data(x), dy, dx, elements, {a.slope});
+        if (dx) ops::leakyReluBackward(data(x, sh), dy, dx, elements, {a.slope});
         break;
     case StepKind::GELU:
         if (dx)
-            ops::geluBackward(data(x), dy, dx, elements,
+            ops::geluBackward(data(x, sh), dy, dx, elements,
                               {a.geluTanh ? ops::GeluApproximate::Tanh : ops::GeluApproximate::None});
         break;
-    case StepKind::Tanh: if (dx) ops::tanhBackward(data(s.out), dy, dx, elements); break;
-    case StepKind::Sigmoid: if (dx) ops::sigmoidBackward(data(s.out), dy, dx, elements); break;
-    case StepKind::Softmax: if (dx) ops::softmaxBackward(data(s.out), dy, dx, softmaxGeometry(a, dims, m_n)); break;
+    case StepKind::Tanh: if (dx) ops::tanhBackward(data(s.out, sh), dy, dx, elements); break;
+    case StepKind::Sigmoid: if (dx) ops::sigmoidBackward(data(s.out, sh), dy, dx, elements); break;
+    case StepKind::Softmax: if (dx) ops::softmaxBackward(data(s.out, sh), dy, dx, softmaxGeometry(a, dims, sh.n)); break;
     case StepKind::LogSoftmax:
-        if (dx) ops::logSoftmaxBackward(data(s.out), dy, dx, softmaxGeometry(a, dims, m_n));
+        if (dx) ops::logSoftmaxBackward(data(s.out, sh), dy, dx, softmaxGeometry(a, dims, sh.n));
         break;
     case StepKind::MaxPool2d:
-        if (dx) ops::maxPool2dBackward(maxPoolGeometry(a, dims, m_n), m_argmax.data() + s.savedOffset, dy, dx);
+        if (dx) ops::maxPool2dBackward(maxPoolGeometry(a, dims, sh.n), sh.argmax.data() + s.savedOffset, dy, dx);
         break;
-    case StepKind::AvgPool2d: if (dx) ops::avgPool2dBackward(avgPoolGeometry(a, dims, m_n), dy, dx); break;
+    case StepKind::AvgPool2d: if (dx) ops::avgPool2dBackward(avgPoolGeometry(a, dims, sh.n), dy, dx); break;
     case StepKind::AdaptiveAvgPool2d:
-        if (dx) ops::adaptiveAvgPool2dBackward(adaptiveGeometry(a, dims, m_n), dy, dx);
+        if (dx) ops::adaptiveAvgPool2dBackward(adaptiveGeometry(a, dims, sh.n), dy, dx);
         break;
     case StepKind::Copy: if (dx) ops::identityBackward(dy, dx, elements); break;
     case StepKind::Dropout:
         if (dx)
-            ops::dropoutBackward(dy, m_saved.data() + s.savedOffset, dx, elements,
+            ops::dropoutBackward(dy, sh.saved.data() + s.savedOffset, dx, elements,
                                  {a.p, m_training});
         break;
     case StepKind::Add:
@@ -843,12 +1011,12 @@ void Plan::runBackward(const Step& s) {
         break;
     case StepKind::Concat: {
         const size_t d = static_cast<size_t>(a.dim);
-        m_concatGeometry.outer = product(dims, 0, d, m_n);
-        m_concatGeometry.inner = product(dims, d + 1, dims.size(), m_n);
-        m_concatGeometry.sizes.assign(s.concatSizes.begin(), s.concatSizes.end());
-        m_concatGrads.clear();
-        for (int v : s.in) m_concatGrads.push_back(gradIn(v));
-        ops::concatBackward(dy, m_concatGrads, m_concatGeometry);
+        sh.concatGeometry.outer = product(dims, 0, d, sh.n);
+        sh.concatGeometry.inner = product(dims, d + 1, dims.size(), sh.n);
+        sh.concatGeometry.sizes.assign(s.concatSizes.begin(), s.concatSizes.end());
+        sh.concatGrads.clear();
+        for (int v : s.in) sh.concatGrads.push_back(gradIn(v));
+        ops::concatBackward(dy, sh.concatGrads, sh.concatGeometry);
         break;
     }
     case StepKind::Count: ML_ASSERT(false); // not a kind
@@ -876,16 +1044,19 @@ std::string Plan::firstNonFinite(Index n) {
             if (!std::isfinite(v)) return "parameter " + t.name + " is not finite";
     for (const Port& p : m_inputs) {
         if (p.value < 0) continue;
-        const float* d = data(p.value);
+        const float* d = m_data.data() + m_values[static_cast<size_t>(p.value)].offset;
         for (Index i = 0; i < n * m_values[static_cast<size_t>(p.value)].perSample; ++i)
             if (!std::isfinite(d[i])) return "input '" + p.name + "' is not finite";
     }
     m_n = n;
+    splitRows(n);
+    // Step by step, every shard's rows of it (on this thread), then the whole batch's output checked.
     for (const Step& s : m_steps) {
         if (!active(s)) continue;
-        runForward(s);
-        const float* y = data(s.out);
-        const Index count = elementCount(s.out);
+        for (Shard& sh : m_shards)
+            if (sh.n > 0) runForward(s, sh);
+        const float* y = data(s.out, m_shards.front());
+        const Index count = elementCount(s.out, n);
         for (Index i = 0; i < count; ++i)
             if (!std::isfinite(y[i])) return "the output of " + s.label + " is not finite";
     }

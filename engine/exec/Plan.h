@@ -96,12 +96,18 @@ public:
     const std::vector<ParameterUse>& parameterUses() const { return m_uses; }
     // After a non-finite loss: re-runs forward checking every op; names the first bad one.
     std::string firstNonFinite(Index n);
-    // Floats held for activations and for their gradients (shared where lives do not overlap).
+    // Floats held for activations and for their gradients (shared where lives
+    // do not overlap; every shard's, and a sharded plan's stage for dL/doutput).
     Index activationFloats() const { return static_cast<Index>(m_data.size()); }
-    Index gradientFloats() const { return static_cast<Index>(m_grad.size()); }
+    Index gradientFloats() const;
     int stepCount() const { return static_cast<int>(m_steps.size()); }
+    // Whether every op treats samples apart, so that shards may run the batch.
+    bool runsDataParallel() const { return m_dataParallel; }
+    // Shards the last forward() split the batch into (1: one pass, each op on every thread).
+    int shardCount() const { return static_cast<int>(m_shards.size()); }
     // With profiling on, forward and backward time every op; the report lists
-    // milliseconds per op kind, forward and backward, since it was turned on.
+    // milliseconds per op kind, forward and backward, since it was turned on
+    // (data parallel: the first shard's, which runs beside the others).
     void setProfiling(bool on);
     std::string profileReport() const;
     // Multiply-adds of one forward pass of `n` samples (Linear and Conv2d),
@@ -113,7 +119,8 @@ private:
         std::vector<Index> dims; // dims[0] == kBatch when batched
         Index perSample = 0;     // elements per sample (or in all, when not batched)
         Index offset = 0;        // into m_data
-        Index gradOffset = -1;   // into m_grad; -1: no gradient (a model input)
+        Index gradOffset = -1;   // into each shard's gradient arena; -1: no gradient (a model input)
+        Index stageOffset = -1;  // outputs of a sharded plan: where outputGrad() collects dL/dy, rows of the whole batch
         bool needsGrad = true;
         bool foldedAway = false; // written by no step (its ReLU was folded into its producer): no memory
     };
@@ -125,8 +132,8 @@ private:
         std::vector<int> in;
         int out = -1;
         int weight = -1, bias = -1, runningMean = -1, runningVar = -1, batchesTracked = -1;
-        float* weightGrad = nullptr; // the store's grad, or a ParameterUse's when shared
-        float* biasGrad = nullptr;
+        int weightTarget = -1;       // into m_gradTargets: the store's grad, or a ParameterUse's when shared
+        int biasTarget = -1;
         std::string chain;           // the call chain that reaches it, for ParameterUse labels
         Index savedOffset = 0;       // into m_saved (floats) / m_argmax (ints)
         int guardInput = -1;         // run only when m_indexValues[guardInput] == guardValue
@@ -159,7 +166,6 @@ private:
     ParameterStore& m_store;
     Index m_maxBatch;
     bool m_allBranches;
-    Index m_n = 0;
     bool m_training = true;
     Random m_rng;
     std::vector<Value> m_values;
@@ -168,15 +174,36 @@ private:
     std::vector<OutputPort> m_outputs;
     std::vector<Index> m_indexValues;
     std::vector<ParameterUse> m_uses;
-    std::vector<float> m_data, m_grad, m_saved, m_scratch, m_sink;
-    std::vector<std::int32_t> m_argmax;
-    ops::ConcatGeometry m_concatGeometry;           // reused by concat steps: no allocation per step
-    std::vector<const float*> m_concatInputs;
-    std::vector<float*> m_concatGrads;
+    // A parameter gradient that steps add into (shard 0 directly, shard k
+    // its own copy at `offset` in its paramGrad).
+    struct GradTarget {
+        float* data;
+        Index size, offset;
+    };
+    // A share of the batch: rows [row0, row0 + n) of every activation, run
+    // through every step by one thread. Gradients of activations, saved
+    // values and scratch are its own, sized for m_shardRows samples.
+    struct Shard {
+        Index row0 = 0, n = 0;
+        std::vector<float> grad, saved, scratch;
+        std::vector<std::int32_t> argmax;
+        std::vector<float> paramGrad; // shards after the first: their parameter gradients, summed in backward()
+        ops::ConcatGeometry concatGeometry; // reused by concat steps: no allocation per step
+        std::vector<const float*> concatInputs;
+        std::vector<float*> concatGrads;
+    };
+
+    std::vector<float> m_data, m_stage, m_sink;
+    std::vector<GradTarget> m_gradTargets;
+    Index m_gradTargetFloats = 0;
+    bool m_dataParallel = false;
+    std::vector<Shard> m_shards;
+    Index m_shardRows = 0;         // samples each shard has room for
+    int m_shardThreads = 0;        // threads each shard's ops may use (the layout was made for them)
     bool m_profiling = false;
     bool m_skipZeroGradients = false;
     std::vector<double> m_forwardSeconds, m_backwardSeconds; // per step
-    Index m_savedFloats = 0, m_argmaxInts = 0, m_scratchFloats = 0;
+    Index m_n = 0;
 
     // compile
     int newValue(const TensorType& type);
@@ -191,16 +218,31 @@ private:
     void finishCompile();
     TensorType typeOf(int value) const;
 
-    // run
-    float* data(int value) { return m_data.data() + m_values[static_cast<size_t>(value)].offset; }
-    float* grad(int value) { return m_grad.data() + m_values[static_cast<size_t>(value)].gradOffset; }
-    Index capacity(const Value& v) const; // floats for maxBatch samples
-    void assignGradientBuffers();
-    Index rows(int value) const; // n for batched values, else 1
-    Index elementCount(int value) const { return rows(value) * m_values[static_cast<size_t>(value)].perSample; }
+    bool treatsSamplesApart() const;
+
+    // layout: shards, and what each holds for m_shardRows samples
+    void layOut(int shards, int threadsPerShard);
+    Index assignGradientBuffers(); // offsets for m_shardRows samples; returns the floats a shard needs
+    void splitRows(Index n); // each shard's rows of a batch of n
+    void ensureLayout();     // the layout for this thread's compute threads
+
+    // run (a shard's rows of each value)
+    float* data(int value, const Shard& sh) {
+        const Value& v = m_values[static_cast<size_t>(value)];
+        return m_data.data() + v.offset + (isBatched(v) ? sh.row0 * v.perSample : 0);
+    }
+    float* grad(int value, Shard& sh) { return sh.grad.data() + m_values[static_cast<size_t>(value)].gradOffset; }
+    float* paramGrad(int target, Shard& sh);
+    static bool isBatched(const Value& v) { return !v.dims.empty() && v.dims[0] == kBatch; }
+    Index capacity(const Value& v, Index samples) const; // floats for that many samples
+    Index rows(int value, Index n) const { return isBatched(m_values[static_cast<size_t>(value)]) ? n : 1; }
+    Index elementCount(int value, Index n) const { return rows(value, n) * m_values[static_cast<size_t>(value)].perSample; }
     bool active(const Step& s) const { return s.guardInput < 0 || m_indexValues[static_cast<size_t>(s.guardInput)] == s.guardValue; }
-    void runForward(const Step& s);
-    void runBackward(const Step& s);
+    void forwardShard(Shard& sh);
+    void backwardShard(Shard& sh);
+    void sumShardGradients(int part, int parts); // the shards' parameter gradients into the first's, one part of them
+    void runForward(const Step& s, Shard& sh);
+    void runBackward(const Step& s, Shard& sh);
     int outputValue(int o) const;
 };
 

@@ -4,6 +4,7 @@
 // replacing the global operator new in this test program. (Eigen's GEMM takes
 // its blocking workspace from malloc directly; that is not counted here.)
 #include "exec/Plan.h"
+#include "exec/Threads.h"
 #include "io/ModelJson.h"
 #include "train/Trainer.h"
 
@@ -54,11 +55,15 @@ private Q_SLOTS:
         QTest::addColumn<QString>("dataset");
         QTest::addColumn<int>("batch");
         QTest::addColumn<bool>("roundRobin");
-        QTest::newRow("multitask, joint") << "multitask.json" << "multitask" << 64 << false;
-        QTest::newRow("multitask, round robin") << "multitask.json" << "multitask" << 64 << true;
-        QTest::newRow("siamese, shared encoder") << "siamese.json" << "pairs" << 32 << false;
-        QTest::newRow("simple CNN") << "simple_cnn.json" << "images" << 8 << false;
-        QTest::newRow("ResNet") << "resnet.json" << "images" << 2 << false;
+        QTest::addColumn<int>("threads");
+        QTest::newRow("multitask, joint") << "multitask.json" << "multitask" << 64 << false << 1;
+        QTest::newRow("multitask, round robin") << "multitask.json" << "multitask" << 64 << true << 1;
+        QTest::newRow("siamese, shared encoder") << "siamese.json" << "pairs" << 32 << false << 1;
+        QTest::newRow("siamese, 2 threads: data parallel") << "siamese.json" << "pairs" << 32 << false << 2;
+        QTest::newRow("simple CNN") << "simple_cnn.json" << "images" << 8 << false << 1;
+        QTest::newRow("simple CNN, 2 threads: data parallel") << "simple_cnn.json" << "images" << 8 << false << 2;
+        QTest::newRow("ResNet") << "resnet.json" << "images" << 2 << false << 1;
+        QTest::newRow("ResNet, 2 threads: each op split") << "resnet.json" << "images" << 4 << false << 2;
     }
 
     void noAllocationPerStep() {
@@ -69,6 +74,9 @@ private Q_SLOTS:
         QFETCH(QString, dataset);
         QFETCH(int, batch);
         QFETCH(bool, roundRobin);
+        QFETCH(int, threads);
+        const int savedThreads = computeThreads();
+        setComputeThreads(threads);
         const ModelDocument doc =
             io::readModelFile(std::string(MODULELAB_SOURCE_DIR) + "/resources/examples/" + example.toStdString());
         TrainingConfig c = readTrainingConfig(doc.training);
@@ -90,7 +98,10 @@ private Q_SLOTS:
             std::iota(rows.begin(), rows.end(), Index(s * batch));
             t.trainStep(rows, s % 2 == 0);
         }
-        QCOMPARE(g_allocations.load() - before, 0L);
+        const long allocations = g_allocations.load() - before;
+        QCOMPARE(t.plan().shardCount(), t.plan().runsDataParallel() ? threads : 1);
+        setComputeThreads(savedThreads);
+        QCOMPARE(allocations, 0L);
         QVERIFY(!t.diagnostics().modules.empty());
     }
 
@@ -103,6 +114,8 @@ void TestSteadyState::gradientBuffersAreShared() {
     const ModelDocument doc = io::readModelFile(std::string(MODULELAB_SOURCE_DIR) + "/resources/examples/simple_cnn.json");
     const Analysis a = analyze(doc);
     ParameterStore store(a.tree);
+    const int savedThreads = computeThreads();
+    setComputeThreads(1);
     Plan plan(doc, a, store, 8);
     // Chain: conv1+relu [16,32,32] (the ReLU folded into the convolution: one
     // buffer), pool [16,16,16], conv2+relu [32,16,16], pool [32,8,8], flatten,
@@ -110,8 +123,19 @@ void TestSteadyState::gradientBuffersAreShared() {
     // two largest (conv1's output and pool1's, 16x32x32 and 16x16x16) bound the
     // gradient memory.
     QCOMPARE(plan.activationFloats(), Index(8 * (3 * 32 * 32 + 16 * 1024 + 4096 + 8192 + 2048 + 2048 + 128 + 10)));
-    QVERIFY2(plan.gradientFloats() == Index(8 * (16 * 1024 + 4096)),
-             qPrintable(QString::number(plan.gradientFloats())));
+    QCOMPARE(plan.shardCount(), 1);
+    QCOMPARE(plan.gradientFloats(), Index(8 * (16 * 1024 + 4096)));
+    // Two threads: two shards of 4 samples, each with that arena for its 4,
+    // and the output's dL/dy collected for all 8 ([8, 10]) before backward
+    // hands each shard its rows. The activations stay one arena.
+    setComputeThreads(2);
+    std::vector<float> x(8 * 3 * 32 * 32, 0.5f);
+    plan.setInput(0, x.data(), 8);
+    plan.forward(8);
+    setComputeThreads(savedThreads);
+    QCOMPARE(plan.shardCount(), 2);
+    QCOMPARE(plan.activationFloats(), Index(8 * (3 * 32 * 32 + 16 * 1024 + 4096 + 8192 + 2048 + 2048 + 128 + 10)));
+    QCOMPARE(plan.gradientFloats(), Index(2 * 4 * (16 * 1024 + 4096) + 8 * 10));
 }
 
 QTEST_GUILESS_MAIN(TestSteadyState)
