@@ -465,8 +465,37 @@ void Plan::foldReLUs() {
     m_steps = std::move(kept);
 }
 
+// A folded ReLU whose output only a max pool reads: the pool's backward
+// sends dy only to each window's max, so it can apply the ReLU's mask there
+// (the max is > 0, or the ReLU passed nothing) and the full pass of the
+// mask over the producer's gradient goes.
+void Plan::foldReLUMasksIntoPools() {
+    std::vector<int> readers(m_values.size(), 0);
+    for (const Step& s : m_steps)
+        for (int v : s.in) ++readers[static_cast<size_t>(v)];
+    for (const OutputPort& o : m_outputs) {
+        if (o.value >= 0) ++readers[static_cast<size_t>(o.value)];
+        for (int v : o.choices) ++readers[static_cast<size_t>(v)];
+    }
+    std::vector<int> producer(m_values.size(), -1);
+    for (size_t i = 0; i < m_steps.size(); ++i) producer[static_cast<size_t>(m_steps[i].out)] = static_cast<int>(i);
+    for (Step& pool : m_steps) {
+        if (pool.kind != StepKind::MaxPool2d) continue;
+        const int x = pool.in.front();
+        const int p = producer[static_cast<size_t>(x)];
+        if (p < 0 || readers[static_cast<size_t>(x)] != 1) continue;
+        Step& op = m_steps[static_cast<size_t>(p)];
+        if (!op.reluAfter || op.kind == StepKind::BatchNorm || op.guardInput != pool.guardInput ||
+            op.guardValue != pool.guardValue)
+            continue;
+        op.reluMaskedByReader = true;
+        pool.masksReluGradient = true;
+    }
+}
+
 void Plan::finishCompile() {
     foldReLUs();
+    foldReLUMasksIntoPools();
     Index offset = 0;
     for (Value& v : m_values) {
         v.offset = offset;
@@ -951,7 +980,7 @@ void Plan::runBackward(const Step& s, Shard& sh) {
     const Index elements = elementCount(x, sh.n);
     float* dy = grad(s.out, sh);
     // A ReLU folded into a Linear or Conv2d: its backward, in place on the gradient.
-    if (s.reluAfter && s.kind != StepKind::BatchNorm)
+    if (s.reluAfter && s.kind != StepKind::BatchNorm && !s.reluMaskedByReader)
         ops::reluMaskGradient(data(s.out, sh), dy, elementCount(s.out, sh.n));
     auto gradIn = [&](int v) -> float* { return m_values[static_cast<size_t>(v)].gradOffset >= 0 ? grad(v, sh) : nullptr; };
     float* dx = gradIn(x);
@@ -993,7 +1022,9 @@ void Plan::runBackward(const Step& s, Shard& sh) {
         if (dx) ops::logSoftmaxBackward(data(s.out, sh), dy, dx, softmaxGeometry(a, dims, sh.n));
         break;
     case StepKind::MaxPool2d:
-        if (dx) ops::maxPool2dBackward(maxPoolGeometry(a, dims, sh.n), sh.argmax.data() + s.savedOffset, dy, dx);
+        if (dx)
+            ops::maxPool2dBackward(maxPoolGeometry(a, dims, sh.n), sh.argmax.data() + s.savedOffset, dy, dx,
+                                   s.masksReluGradient ? data(s.out, sh) : nullptr);
         break;
     case StepKind::AvgPool2d: if (dx) ops::avgPool2dBackward(avgPoolGeometry(a, dims, sh.n), dy, dx); break;
     case StepKind::AdaptiveAvgPool2d:

@@ -139,6 +139,8 @@ private:
         int guardInput = -1;         // run only when m_indexValues[guardInput] == guardValue
         Index guardValue = 0;
         bool reluAfter = false;      // the ReLU that alone read our output is folded in: out is its output
+        bool reluMaskedByReader = false; // that ReLU's backward is done by our output's one reader (a max pool)
+        bool masksReluGradient = false;  // max pool after such a ReLU: passes dy only where the max is > 0
     };
     // What a compiled port holds: a value, an index input, or (after a
     // runtime select whose items differ in shape) one value per index.
@@ -215,6 +217,7 @@ private:
     int fixedValue(const Ref& r, const std::string& where) const; // throws for index/varying refs
     int addStep(Step step, const TensorType& outType);
     void foldReLUs();
+    void foldReLUMasksIntoPools();
     void finishCompile();
     TensorType typeOf(int value) const;
 

@@ -127,7 +127,8 @@ void maxPool2dForward(const MaxPool2dGeometry& g, const float* x, float* y, std:
     }
 }
 
-void maxPool2dBackward(const MaxPool2dGeometry& g, const std::int32_t* argmax, const float* dy, float* dx) {
+void maxPool2dBackward(const MaxPool2dGeometry& g, const std::int32_t* argmax, const float* dy, float* dx,
+                       const float* reluOutput) {
     if (!dx) return;
     const Index outPlane = g.outH() * g.outW();
     const Index planes = g.n * g.c;
@@ -136,8 +137,14 @@ void maxPool2dBackward(const MaxPool2dGeometry& g, const std::int32_t* argmax, c
         float* dxp = dx + p * g.h * g.w;
         const float* dyp = dy + p * outPlane;
         const std::int32_t* ap = argmax + p * outPlane;
-        for (Index k = 0; k < outPlane; ++k)
-            if (ap[k] >= 0) dxp[ap[k]] += dyp[k];
+        if (reluOutput) {
+            const float* yp = reluOutput + p * outPlane;
+            for (Index k = 0; k < outPlane; ++k)
+                if (ap[k] >= 0 && yp[k] > 0.0f) dxp[ap[k]] += dyp[k];
+        } else {
+            for (Index k = 0; k < outPlane; ++k)
+                if (ap[k] >= 0) dxp[ap[k]] += dyp[k];
+        }
     }
 }
 

@@ -209,6 +209,7 @@ private Q_SLOTS:
     void maxPoolForward_data();
     void maxPoolForward();
     void maxPoolNanPropagates();
+    void maxPoolMasksReluGradient();
     void maxPoolGradients_data();
     void maxPoolGradients();
 
@@ -768,6 +769,27 @@ void TestOpsDense::maxPoolNanPropagates() {
     const Floats dy{2.0f};
     ml::ops::maxPool2dBackward(g, &idx, dy.data(), dx.data());
     EXPECT_ALL("dx", dx, {0, 2, 0, 0});
+}
+
+// The pool after a ReLU applies the ReLU's mask at each window's max: the
+// same dx as the plain scatter followed by the mask over the whole input.
+void TestOpsDense::maxPoolMasksReluGradient() {
+    const MaxPool2dGeometry g{2, 3, 6, 10, 2, 2, 0, 0, 0, 0, 1, 1, false};
+    Floats x = distinctValues(g.n * g.c * g.h * g.w, 53);
+    for (float& v : x) v = std::max(v, 0.0f); // a ReLU's output: many windows' max is 0
+    std::fill(x.begin(), x.begin() + 2 * g.w, 0.0f); // a plane's first row of windows all zero
+    x[2 * g.w + 3] = NAN;                           // a NaN max: the ReLU's mask (y > 0) stops it
+    Floats y(static_cast<size_t>(g.n * g.c * g.outH() * g.outW()));
+    std::vector<std::int32_t> idx(y.size());
+    ml::ops::maxPool2dForward(g, x.data(), y.data(), idx.data());
+    const Floats dy = distinctValues(static_cast<Index>(y.size()), 54);
+    Floats masked(x.size(), 0.0f), expected(x.size(), 0.0f);
+    ml::ops::maxPool2dBackward(g, idx.data(), dy.data(), masked.data(), y.data());
+    ml::ops::maxPool2dBackward(g, idx.data(), dy.data(), expected.data());
+    for (size_t i = 0; i < x.size(); ++i)
+        if (!(x[i] > 0.0f)) expected[i] = 0.0f;
+    EXPECT_ALL("dx", masked, expected);
+    QVERIFY(std::count(y.begin(), y.end(), 0.0f) >= 5); // the zero windows were there
 }
 
 void TestOpsDense::maxPoolGradients_data() {

@@ -129,6 +129,50 @@ private Q_SLOTS:
         // Some outputs are clipped, so the mask mattered.
         QVERIFY(std::count(folded.output.begin(), folded.output.end(), 0.0f) > 0);
     }
+
+    // Conv2d + ReLU + MaxPool2d: with the ReLU's output read by the pool
+    // alone, the pool applies the ReLU's mask (Plan::foldReLUMasksIntoPools);
+    // with it also a model output, the producer's backward does. Same results.
+    void poolAppliesReluMask_data() {
+        QTest::addColumn<QString>("conv");
+        // Winograd (8 channels) and direct (3 in: 27 taps) convolutions.
+        QTest::newRow("Winograd conv") << "{\"in_channels\": 8, \"out_channels\": 8, \"kernel_size\": 3, \"padding\": 1}";
+        QTest::newRow("direct conv") << "{\"in_channels\": 3, \"out_channels\": 8, \"kernel_size\": 3, \"padding\": 1}";
+    }
+
+    void poolAppliesReluMask() {
+        QFETCH(QString, conv);
+        const Json args = Json::parse(conv.toStdString());
+        auto text = [&](bool reluAlsoOutput) {
+            Json outputs = Json::array({{{"name", "p"}, {"from", "p"}}});
+            if (reluAlsoOutput) outputs.push_back({{"name", "r"}, {"from", "r"}});
+            const Json doc = {
+                {"format", "modulelab-model"},
+                {"version", 1},
+                {"model", "Net"},
+                {"definitions",
+                 {{"Net",
+                   {{"kind", "block"},
+                    {"inputs", {{{"name", "x"}, {"shape", {args["in_channels"], 10, 12}}}}},
+                    {"children",
+                     {{"conv", {{"type", "Conv2d"}, {"args", args}}},
+                      {"pool", {{"type", "MaxPool2d"}, {"args", {{"kernel_size", 2}}}}}}},
+                    {"nodes",
+                     {{{"id", "h"}, {"call", "conv"}, {"in", {"x"}}},
+                      {{"id", "r"}, {"op", "relu"}, {"in", {"h"}}},
+                      {{"id", "p"}, {"call", "pool"}, {"in", {"r"}}}}},
+                    {"outputs", outputs}}}}}};
+            return doc.dump();
+        };
+        const Run fused = trainStep(text(false), 3);
+        const Run apart = trainStep(text(true), 3);
+        QCOMPARE(fused.steps, 2); // conv+relu, pool
+        QCOMPARE(apart.steps, 2);
+        expectClose("output", fused.output, apart.output);
+        for (size_t t = 0; t < fused.state.size(); ++t)
+            expectClose((fused.state[t].name + " grad").c_str(), fused.state[t].grad, apart.state[t].grad);
+        QVERIFY(std::count(fused.output.begin(), fused.output.end(), 0.0f) > 0); // windows whose max the ReLU clipped
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPlanFusion)
