@@ -54,6 +54,24 @@ inline int processors() {
 #endif
 }
 
+// body(begin, end) over [0, n) in one contiguous chunk per thread when n is
+// at least minParallel, else in one call on this thread (a parallel region
+// costs more than a small pass). For passes whose elements are independent:
+// the result does not depend on the split.
+template <typename Int, typename Body>
+void forChunks(Int n, Int minParallel, Body body) {
+    const int threads = n >= minParallel ? maxThreads() : 1;
+    if (threads <= 1) {
+        body(Int(0), n);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        const Int t = threadNum(), k = teamSize();
+        body(n * t / k, n * (t + 1) / k);
+    }
+}
+
 // requires: n >= 1. Without OpenMP there is nothing to set.
 inline void setMaxThreads([[maybe_unused]] int n) {
 #ifdef _OPENMP

@@ -16,21 +16,10 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 
 } // namespace
 
-// Large elementwise passes are split over the threads in contiguous chunks;
-// small ones stay on one (a parallel region costs more than they do).
+// Large elementwise passes are split over the threads in contiguous chunks.
 template <typename Body>
 void forChunks(Index n, Body body) {
-    constexpr Index kMinParallel = Index(1) << 18;
-    const int threads = n >= kMinParallel ? parallel::maxThreads() : 1;
-    if (threads <= 1) {
-        body(Index(0), n);
-        return;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-        const Index t = parallel::threadNum(), k = parallel::teamSize();
-        body(n * t / k, n * (t + 1) / k);
-    }
+    parallel::forChunks(n, Index(1) << 18, body);
 }
 
 void reluForward(const float* x, float* y, Index n) {

@@ -1,5 +1,7 @@
 #include "train/Adam.h"
 
+#include "core/Parallel.h"
+
 #include <cmath>
 
 namespace ml {
@@ -50,17 +52,21 @@ void Adam::step() {
         const double bc2Sqrt = std::sqrt(1.0 - std::pow(m_options.beta2, double(t)));
         const float negStepSize = static_cast<float>(-(lr / bc1));
         const float bc2SqrtF = static_cast<float>(bc2Sqrt);
-        for (Index i = 0; i < p.size; ++i) {
-            float g = p.grad[i];
-            if (m_decoupled)
-                p.value[i] = p.value[i] * decay;
-            else if (wd != 0.0f)
-                g = g + wd * p.value[i];
-            m[i] = m[i] * beta1 + oneMinusBeta1 * g;
-            v[i] = v[i] * beta2 + oneMinusBeta2 * g * g;
-            const float denom = std::sqrt(v[i]) / bc2SqrtF + eps;
-            p.value[i] = p.value[i] + negStepSize * m[i] / denom;
-        }
+        const bool decoupled = m_decoupled;
+        // Plain pointers and scalars: the loop vectorizes (through references it did not).
+        parallel::forChunks(p.size, kParallelUpdate, [=, value = p.value, grad = p.grad](Index begin, Index end) {
+            for (Index i = begin; i < end; ++i) {
+                float g = grad[i];
+                if (decoupled)
+                    value[i] = value[i] * decay;
+                else if (wd != 0.0f)
+                    g = g + wd * value[i];
+                m[i] = m[i] * beta1 + oneMinusBeta1 * g;
+                v[i] = v[i] * beta2 + oneMinusBeta2 * g * g;
+                const float denom = std::sqrt(v[i]) / bc2SqrtF + eps;
+                value[i] = value[i] + negStepSize * m[i] / denom;
+            }
+        });
     }
 }
 

@@ -68,6 +68,10 @@ class Optimizer {
     Slot& slot(Index param, std::size_t index) { return m_state[std::size_t(param)][index]; }
     const std::vector<ParamRef>& params() const { return m_params; }
     Index& steps(Index param) { return m_steps[std::size_t(param)]; }
+    // Parameters of at least this many floats are updated on every compute
+    // thread (parallel::forChunks): each element's update is its own, so the
+    // result is the same; smaller ones stay on one.
+    static constexpr Index kParallelUpdate = Index(1) << 15;
 
   private:
     std::size_t slotIndex(std::string_view name) const;

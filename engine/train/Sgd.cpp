@@ -1,5 +1,7 @@
 #include "train/Sgd.h"
 
+#include "core/Parallel.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -44,15 +46,19 @@ void Sgd::step() {
             }
             buf = s.data.data();
         }
-        for (Index i = 0; i < p.size; ++i) {
-            float d = p.grad[i];
-            if (wd != 0.0f) d = d + wd * p.value[i];
-            if (buf) {
-                buf[i] = first ? d : buf[i] * momentum + oneMinusDampening * d;
-                d = m_options.nesterov ? d + momentum * buf[i] : buf[i];
+        const bool nesterov = m_options.nesterov;
+        // Plain pointers and scalars: the loop vectorizes (through references it did not).
+        parallel::forChunks(p.size, kParallelUpdate, [=, value = p.value, grad = p.grad](Index begin, Index end) {
+            for (Index i = begin; i < end; ++i) {
+                float d = grad[i];
+                if (wd != 0.0f) d = d + wd * value[i];
+                if (buf) {
+                    buf[i] = first ? d : buf[i] * momentum + oneMinusDampening * d;
+                    d = nesterov ? d + momentum * buf[i] : buf[i];
+                }
+                value[i] = value[i] + (-lr) * d;
             }
-            p.value[i] = p.value[i] + (-lr) * d;
-        }
+        });
         ++steps(k);
     }
 }
