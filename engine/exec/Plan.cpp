@@ -432,7 +432,8 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
 // max(0, y) in its own pass and masks the gradient inside its backward
 // passes; Linear and Conv2d apply it in place. That saves the ReLU's memory
 // passes and its input's buffer (PyTorch's fused conv-bn-relu does the same).
-void Plan::foldReLUs() {
+// Per value: the steps that read it, and the model outputs it is.
+std::vector<int> Plan::readerCounts() const {
     std::vector<int> readers(m_values.size(), 0);
     for (const Step& s : m_steps)
         for (int v : s.in) ++readers[static_cast<size_t>(v)];
@@ -440,6 +441,11 @@ void Plan::foldReLUs() {
         if (o.value >= 0) ++readers[static_cast<size_t>(o.value)];
         for (int v : o.choices) ++readers[static_cast<size_t>(v)];
     }
+    return readers;
+}
+
+void Plan::foldReLUs() {
+    const std::vector<int> readers = readerCounts();
     std::vector<int> producer(m_values.size(), -1);
     std::vector<bool> folded(m_steps.size(), false);
     for (size_t i = 0; i < m_steps.size(); ++i) {
@@ -470,13 +476,7 @@ void Plan::foldReLUs() {
 // (the max is > 0, or the ReLU passed nothing) and the full pass of the
 // mask over the producer's gradient goes.
 void Plan::foldReLUMasksIntoPools() {
-    std::vector<int> readers(m_values.size(), 0);
-    for (const Step& s : m_steps)
-        for (int v : s.in) ++readers[static_cast<size_t>(v)];
-    for (const OutputPort& o : m_outputs) {
-        if (o.value >= 0) ++readers[static_cast<size_t>(o.value)];
-        for (int v : o.choices) ++readers[static_cast<size_t>(v)];
-    }
+    const std::vector<int> readers = readerCounts();
     std::vector<int> producer(m_values.size(), -1);
     for (size_t i = 0; i < m_steps.size(); ++i) producer[static_cast<size_t>(m_steps[i].out)] = static_cast<int>(i);
     for (Step& pool : m_steps) {
@@ -781,7 +781,6 @@ Index Plan::assignGradientBuffers() {
 void Plan::forward(Index n) {
     if (n < 1 || n > m_maxBatch)
         throw Error("batch of " + std::to_string(n) + " is outside 1.." + std::to_string(m_maxBatch));
-    m_n = n;
     ensureLayout();
     splitRows(n);
     if (m_shards.size() == 1) forwardShard(m_shards.front());
@@ -1070,6 +1069,8 @@ double Plan::forwardMultiplyAdds(Index n) const {
 }
 
 std::string Plan::firstNonFinite(Index n) {
+    if (n < 1 || n > m_maxBatch)
+        throw Error("batch of " + std::to_string(n) + " is outside 1.." + std::to_string(m_maxBatch));
     for (const StoredTensor& t : m_store.tensors())
         for (float v : t.value)
             if (!std::isfinite(v)) return "parameter " + t.name + " is not finite";
@@ -1079,7 +1080,6 @@ std::string Plan::firstNonFinite(Index n) {
         for (Index i = 0; i < n * m_values[static_cast<size_t>(p.value)].perSample; ++i)
             if (!std::isfinite(d[i])) return "input '" + p.name + "' is not finite";
     }
-    m_n = n;
     splitRows(n);
     // Step by step, every shard's rows of it (on this thread), then the whole batch's output checked.
     for (const Step& s : m_steps) {

@@ -135,7 +135,7 @@ private:
         int weightTarget = -1;       // into m_gradTargets: the store's grad, or a ParameterUse's when shared
         int biasTarget = -1;
         std::string chain;           // the call chain that reaches it, for ParameterUse labels
-        Index savedOffset = 0;       // into m_saved (floats) / m_argmax (ints)
+        Index savedOffset = 0;       // into each shard's saved (floats) / argmax (ints)
         int guardInput = -1;         // run only when m_indexValues[guardInput] == guardValue
         Index guardValue = 0;
         bool reluAfter = false;      // the ReLU that alone read our output is folded in: out is its output
@@ -205,7 +205,6 @@ private:
     bool m_profiling = false;
     bool m_skipZeroGradients = false;
     std::vector<double> m_forwardSeconds, m_backwardSeconds; // per step
-    Index m_n = 0;
 
     // compile
     int newValue(const TensorType& type);
@@ -216,6 +215,7 @@ private:
     Ref compileLayer(InstanceId id, const Ref& input, const std::string& chain, int guardInput, Index guardValue);
     int fixedValue(const Ref& r, const std::string& where) const; // throws for index/varying refs
     int addStep(Step step, const TensorType& outType);
+    std::vector<int> readerCounts() const;
     void foldReLUs();
     void foldReLUMasksIntoPools();
     void finishCompile();
