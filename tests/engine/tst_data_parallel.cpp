@@ -7,6 +7,7 @@
 // plan that runs all branches, and with zero-gradient skipping. Plans with
 // BatchNorm or Dropout (statistics, or one random stream, over the batch)
 // keep one pass and split each op instead.
+#include "GradCheck.h"
 #include "exec/Plan.h"
 #include "exec/Threads.h"
 #include "io/ModelJson.h"
@@ -17,19 +18,12 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <random>
 
 using namespace ml;
 
 namespace {
 
-std::vector<float> randomValues(Index n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> normal;
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = normal(rng);
-    return v;
-}
+using gradcheck::randomVector;
 
 // A plan and its store, compiled while `threads` compute threads are set.
 struct Compiled {
@@ -71,7 +65,7 @@ Result run(Plan& plan, ParameterStore& store, Index n, int threads, int indexVal
             if (plan.inputIsIndex(i)) continue;
             Index width = 1;
             for (Index d : plan.inputShape(i)) width *= d;
-            plan.setInput(i, randomValues(n * width, unsigned(17 * round + i)).data(), n);
+            plan.setInput(i, randomVector(n * width, unsigned(17 * round + i)).data(), n);
         }
         for (int value = 0; value < indexValues; ++value) {
             for (int i = 0; i < plan.inputCount(); ++i)
@@ -81,7 +75,7 @@ Result run(Plan& plan, ParameterStore& store, Index n, int threads, int indexVal
             for (int o = 0; o < plan.outputCount(); ++o) {
                 const Index size = n * plan.outputWidth(o);
                 r.outputs.emplace_back(plan.output(o), plan.output(o) + size);
-                const std::vector<float> dy = randomValues(size, unsigned(100 + 10 * round + value + o));
+                const std::vector<float> dy = randomVector(size, unsigned(100 + 10 * round + value + o));
                 float* g = plan.outputGrad(o);
                 std::copy(dy.begin(), dy.end(), g);
                 if (skipZeros) std::fill(g, g + size / 2, 0.0f); // the first samples' rows stay zero
@@ -96,6 +90,9 @@ Result run(Plan& plan, ParameterStore& store, Index n, int threads, int indexVal
     return r;
 }
 
+// Shards sum a batch's terms in another order (each shard's, then across
+// them): a gradient that nearly cancels moves by a few hundred ulps, while a
+// lost or doubled shard moves every gradient by a large fraction.
 void expectClose(const char* what, const std::vector<std::vector<float>>& actual,
                  const std::vector<std::vector<float>>& expected) {
     QCOMPARE(actual.size(), expected.size());
@@ -104,7 +101,7 @@ void expectClose(const char* what, const std::vector<std::vector<float>>& actual
         float scale = 0;
         for (float v : expected[k]) scale = std::max(scale, std::abs(v));
         for (size_t i = 0; i < actual[k].size(); ++i)
-            if (!(std::abs(actual[k][i] - expected[k][i]) <= 1e-5f * scale + 1e-7f))
+            if (!(std::abs(actual[k][i] - expected[k][i]) <= 1e-4f * scale + 1e-6f))
                 QFAIL(qPrintable(QString("%1 %2[%3]: %4, expected %5 (largest %6)")
                                      .arg(what).arg(k).arg(i).arg(actual[k][i]).arg(expected[k][i]).arg(scale)));
     }

@@ -16,6 +16,21 @@ using namespace ml; // ml::Json is nlohmann::ordered_json
 
 namespace {
 
+// A model of one block "Net" with input x of `shape` per sample.
+std::string netModel(const Json& shape, const Json& children, const Json& nodes, const Json& outputs) {
+    const Json doc = {{"format", "modulelab-model"},
+                      {"version", 1},
+                      {"model", "Net"},
+                      {"definitions",
+                       {{"Net",
+                         {{"kind", "block"},
+                          {"inputs", {{{"name", "x"}, {"shape", shape}}}},
+                          {"children", children},
+                          {"nodes", nodes},
+                          {"outputs", outputs}}}}}};
+    return doc.dump();
+}
+
 // One block: h = layer(x); r = relu(h) (a module call or the functional op);
 // outputs r, and h too when keepApart.
 std::string modelText(const Json& layer, const std::vector<Index>& shape, bool functional, bool keepApart) {
@@ -29,18 +44,7 @@ std::string modelText(const Json& layer, const std::vector<Index>& shape, bool f
     }
     Json outputs = Json::array({{{"name", "r"}, {"from", "r"}}});
     if (keepApart) outputs.push_back({{"name", "h"}, {"from", "h"}});
-    const Json doc = {
-        {"format", "modulelab-model"},
-        {"version", 1},
-        {"model", "Net"},
-        {"definitions",
-         {{"Net",
-           {{"kind", "block"},
-            {"inputs", {{{"name", "x"}, {"shape", shape}}}},
-            {"children", children},
-            {"nodes", {{{"id", "h"}, {"call", "layer"}, {"in", {"x"}}}, relu}},
-            {"outputs", outputs}}}}}};
-    return doc.dump();
+    return netModel(shape, children, {{{"id", "h"}, {"call", "layer"}, {"in", {"x"}}}, relu}, outputs);
 }
 
 std::vector<float> randomValues(Index n, unsigned seed) {
@@ -146,23 +150,13 @@ private Q_SLOTS:
         auto text = [&](bool reluAlsoOutput) {
             Json outputs = Json::array({{{"name", "p"}, {"from", "p"}}});
             if (reluAlsoOutput) outputs.push_back({{"name", "r"}, {"from", "r"}});
-            const Json doc = {
-                {"format", "modulelab-model"},
-                {"version", 1},
-                {"model", "Net"},
-                {"definitions",
-                 {{"Net",
-                   {{"kind", "block"},
-                    {"inputs", {{{"name", "x"}, {"shape", {args["in_channels"], 10, 12}}}}},
-                    {"children",
-                     {{"conv", {{"type", "Conv2d"}, {"args", args}}},
-                      {"pool", {{"type", "MaxPool2d"}, {"args", {{"kernel_size", 2}}}}}}},
-                    {"nodes",
-                     {{{"id", "h"}, {"call", "conv"}, {"in", {"x"}}},
-                      {{"id", "r"}, {"op", "relu"}, {"in", {"h"}}},
-                      {{"id", "p"}, {"call", "pool"}, {"in", {"r"}}}}},
-                    {"outputs", outputs}}}}}};
-            return doc.dump();
+            return netModel({args["in_channels"], 10, 12},
+                            {{"conv", {{"type", "Conv2d"}, {"args", args}}},
+                             {"pool", {{"type", "MaxPool2d"}, {"args", {{"kernel_size", 2}}}}}},
+                            {{{"id", "h"}, {"call", "conv"}, {"in", {"x"}}},
+                             {{"id", "r"}, {"op", "relu"}, {"in", {"h"}}},
+                             {{"id", "p"}, {"call", "pool"}, {"in", {"r"}}}},
+                            outputs);
         };
         const Run fused = trainStep(text(false), 3);
         const Run apart = trainStep(text(true), 3);
