@@ -128,7 +128,7 @@ void maxPool2dForward(const MaxPool2dGeometry& g, const float* x, float* y, std:
 }
 
 void maxPool2dBackward(const MaxPool2dGeometry& g, const std::int32_t* argmax, const float* dy, float* dx,
-                       const float* reluOutput) {
+                       const float* pooledRelu) {
     if (!dx) return;
     const Index outPlane = g.outH() * g.outW();
     const Index planes = g.n * g.c;
@@ -137,8 +137,8 @@ void maxPool2dBackward(const MaxPool2dGeometry& g, const std::int32_t* argmax, c
         float* dxp = dx + p * g.h * g.w;
         const float* dyp = dy + p * outPlane;
         const std::int32_t* ap = argmax + p * outPlane;
-        if (reluOutput) {
-            const float* yp = reluOutput + p * outPlane;
+        if (pooledRelu) {
+            const float* yp = pooledRelu + p * outPlane;
             for (Index k = 0; k < outPlane; ++k)
                 if (ap[k] >= 0 && yp[k] > 0.0f) dxp[ap[k]] += dyp[k];
         } else {

@@ -41,10 +41,11 @@ inline Index maxPool2dSavedSize(const MaxPool2dGeometry& g) { return g.n * g.c *
 void maxPool2dForward(const MaxPool2dGeometry& g, const float* x, float* y, std::int32_t* argmax);
 
 // requires: argmax from forward; dy [n, c, outH, outW]; dx [n, c, h, w] or
-//           null; reluOutput null or forward's y (its input a ReLU's output).
-// ensures:  dx[plane][argmax] += dy for every output; with reluOutput, only
+//           null; pooledRelu null or forward's y when its input is a
+//           ReLU's output (y is then that output at each max).
+// ensures:  dx[plane][argmax] += dy for every output; with pooledRelu, only
 //           where y > 0 (the ReLU's backward at the max, done here).
 void maxPool2dBackward(const MaxPool2dGeometry& g, const std::int32_t* argmax, const float* dy, float* dx,
-                       const float* reluOutput = nullptr);
+                       const float* pooledRelu = nullptr);
 
 } // namespace ml::ops
