@@ -52,20 +52,27 @@ void Adam::step() {
         const double bc2Sqrt = std::sqrt(1.0 - std::pow(m_options.beta2, double(t)));
         const float negStepSize = static_cast<float>(-(lr / bc1));
         const float bc2SqrtF = static_cast<float>(bc2Sqrt);
-        const bool decoupled = m_decoupled;
-        // Plain pointers and scalars: the loop vectorizes (through references it did not).
-        parallel::forChunks(p.size, kParallelUpdate, [=, value = p.value, grad = p.grad](Index begin, Index end) {
+        // Plain pointers and scalars, `omp simd` for what GCC cannot prove
+        // itself (the parameter, its gradient and the state never overlap), and
+        // one loop per kind of weight decay: each vectorizes.
+        auto update = [=, value = p.value, grad = p.grad]<bool Decoupled, bool Coupled>(Index begin, Index end) {
+#pragma omp simd
             for (Index i = begin; i < end; ++i) {
-                float g = grad[i];
-                if (decoupled)
-                    value[i] = value[i] * decay;
-                else if (wd != 0.0f)
-                    g = g + wd * value[i];
+                const float x = Decoupled ? value[i] * decay : value[i];
+                const float g = Coupled ? grad[i] + wd * value[i] : grad[i];
                 m[i] = m[i] * beta1 + oneMinusBeta1 * g;
                 v[i] = v[i] * beta2 + oneMinusBeta2 * g * g;
                 const float denom = std::sqrt(v[i]) / bc2SqrtF + eps;
-                value[i] = value[i] + negStepSize * m[i] / denom;
+                value[i] = x + negStepSize * m[i] / denom;
             }
+        };
+        parallel::forChunks(p.size, kParallelUpdate, [&](Index begin, Index end) {
+            if (m_decoupled)
+                update.template operator()<true, false>(begin, end);
+            else if (wd != 0.0f)
+                update.template operator()<false, true>(begin, end);
+            else
+                update.template operator()<false, false>(begin, end);
         });
     }
 }
