@@ -22,6 +22,7 @@ class TestLosses : public QObject {
     void crossEntropyByHand();
     void crossEntropyGradientByHand();
     void crossEntropyIsStableForLargeLogits();
+    void crossEntropyOverManyRows();
     void crossEntropyGradient();
     void crossEntropyRejectsBadTarget_data();
     void crossEntropyRejectsBadTarget();
@@ -67,6 +68,22 @@ void TestLosses::crossEntropyIsStableForLargeLogits() {
     QVERIFY(std::abs(grad[0] - 0.5f) < 1e-6f);  // p = 1, not the target, / batch 2
     QVERIFY(std::abs(grad[1] - -0.5f) < 1e-6f); // p = 0, the target
     QVERIFY(std::abs(grad[5] - (1.0f / 3.0f - 1.0f) / 2.0f) < 1e-6f);
+}
+
+void TestLosses::crossEntropyOverManyRows() {
+    // The rows' log-sum-exps are summed as the log of a product, flushed
+    // before it could overflow: 1000 rows of 1000 equal logits multiply to
+    // 1000^1000 = 2^9966, ten flushes. Each row's loss is log(1000); a row
+    // whose target logit is 1 lower adds 1.
+    const Index rows = 1000, classes = 1000;
+    Vec logits(std::size_t(rows * classes), 2.5f);
+    Labels targets(rows);
+    for (Index r = 0; r < rows; ++r) targets[std::size_t(r)] = (r * 7) % classes;
+    logits[std::size_t(3 * classes + targets[3])] = 1.5f; // row 3: its target 1 below the rest
+    const double row3 = std::log(999.0 + std::exp(-1.0)) + 1.0;
+    const double expected = (999.0 * std::log(1000.0) + row3) / double(rows);
+    const double loss = ml::crossEntropyLoss(logits.data(), targets.data(), rows, classes);
+    QVERIFY2(std::abs(loss - expected) < 1e-9, qPrintable(QString::number(loss - expected)));
 }
 
 void TestLosses::crossEntropyGradient() {

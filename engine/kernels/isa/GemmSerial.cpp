@@ -35,9 +35,24 @@ constexpr double kSmallMultiplyAdds = 8192.0;
 // C (+)= op(A) op(B) one row of C at a time, the row in registers: n is a
 // compile-time constant, so the loop over it unrolls into n independent
 // multiply-adds per term of the sum.
+// B^T's rows copied as B's up to this many floats (a stack buffer).
+constexpr Index kTransposedFloats = 1024;
+
 template <bool transA, bool transB, int n>
 void narrowGemm(Index m, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
                 bool accumulate) {
+    if constexpr (transB) {
+        // B^T (n x k) read column by column is n strided loads per term, which
+        // GCC assembles lane by lane; copied once as B (k x n), each term is
+        // one contiguous row (a linear layer's forward: x W^T).
+        if (m > 1 && k * n <= kTransposedFloats) {
+            float bt[kTransposedFloats];
+            for (Index p = 0; p < k; ++p)
+                for (int j = 0; j < n; ++j) bt[p * n + j] = b[j * ldb + p];
+            narrowGemm<transA, false, n>(m, k, a, lda, bt, n, c, ldc, accumulate);
+            return;
+        }
+    }
     for (Index i = 0; i < m; ++i) {
         float* ci = c + i * ldc;
         float acc[n];
