@@ -3,13 +3,121 @@
 #include "core/Error.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ml {
 
+namespace {
+
+// exp(x) for x <= 0 (a logit minus its row's maximum), written so that a loop
+// of it vectorizes: Cephes' expf (n = round(x log2 e), exp(r) by a degree-5
+// polynomial on |r| <= ln2/2, times 2^n), relative error under 2.5e-7, as
+// PyTorch's own vectorized exp is not exact either. Below float's smallest
+// normal exponent the result is 0, as libm's underflows to; NaN stays NaN.
+[[gnu::always_inline]] inline float expOfNonPositive(float x) {
+    constexpr float kLowest = -87.33654f; // ln(2^-126)
+    const float n = std::nearbyint(x * 1.44269504088896341f);
+    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float er = p * (r * r) + r + 1.0f;
+    const std::int32_t exponent = (x < kLowest ? 0 : std::int32_t(n)) + 127;
+    const float scale = std::bit_cast<float>(std::uint32_t(std::max(exponent, 0)) << 23);
+    return x < kLowest ? 0.0f : er * scale;
+}
+
+// x[i] = exp(x[i]) for x[i] <= 0, vectorized (one copy for every row width).
+void expOfNonPositiveInPlace(float* x, Index n) {
+#pragma omp simd
+    for (Index i = 0; i < n; ++i) x[i] = expOfNonPositive(x[i]);
+}
+
+// The rows of crossEntropyLoss, Width > 0 their class count fixed at compile
+// time (every per-row loop unrolled: a runtime loop over 2 or 3 classes cost
+// more than its arithmetic), 0 for any count. Every logit minus its row's
+// maximum, then their exponentials in one vectorized pass (libm's expf per
+// element was a third of the multi-task example's step); the sums in double.
+// Each row's sum of exponentials lies in [1, classes]: their logs are summed
+// as the log of their product, one log call per 2^900 of product.
+template <int Width>
+double crossEntropyRows(const float* logits, const std::int64_t* targets, Index batch, Index anyClasses,
+                        float* dlogits, double gradScale, Index* correct) {
+    const Index classes = Width > 0 ? Width : anyClasses;
+    constexpr double kFlushProduct = 0x1p900; // times any sum (< 2^63): still below double's 2^1024
+    const Index count = batch * classes;
+    thread_local std::vector<float> e, rowMax; // grow to the largest batch seen
+    if (Index(e.size()) < count) e.resize(std::size_t(count));
+    if (Index(rowMax.size()) < batch) rowMax.resize(std::size_t(batch));
+    float* ex = e.data();
+    Index hits = 0;
+    for (Index b = 0; b < batch; ++b) {
+        const float* row = logits + b * classes;
+        // std::max_element's rule: the first of the largest (NaN never is).
+        float m = row[0];
+        Index arg = 0;
+        for (Index c = 1; c < classes; ++c) {
+            if (m < row[c]) {
+                m = row[c];
+                arg = c;
+            }
+        }
+        rowMax[std::size_t(b)] = m;
+        hits += arg == targets[b];
+        for (Index c = 0; c < classes; ++c) ex[b * classes + c] = row[c] - m;
+    }
+    if (correct) *correct = hits;
+    expOfNonPositiveInPlace(ex, count);
+    double total = 0.0, sumProduct = 1.0;
+    const float hit = float(gradScale);
+    for (Index b = 0; b < batch; ++b) {
+        const float* eb = ex + b * classes;
+        double sum = 0.0;
+        for (Index c = 0; c < classes; ++c) sum += eb[c];
+        const Index t = static_cast<Index>(targets[b]);
+        total += double(rowMax[std::size_t(b)]) - double(logits[b * classes + t]);
+        sumProduct *= sum;
+        if (sumProduct > kFlushProduct) {
+            total += std::log(sumProduct);
+            sumProduct = 1.0;
+        }
+        if (dlogits) {
+            float* out = dlogits + b * classes;
+            const float scale = float(gradScale / sum);
+            for (Index c = 0; c < classes; ++c) out[c] += eb[c] * scale - (c == t ? hit : 0.0f);
+        }
+    }
+    return (total + std::log(sumProduct)) / double(batch);
+}
+
+// Compile-time widths for the class counts up to this (a classifier head's).
+constexpr int kFixedWidths = 16;
+
+template <int... widthsBelow>
+double crossEntropyAnyWidth(std::integer_sequence<int, widthsBelow...>, const float* logits,
+                            const std::int64_t* targets, Index batch, Index classes, float* dlogits, double gradScale,
+                            Index* correct) {
+    double loss = 0.0;
+    const bool fixed = ((classes == widthsBelow + 1 &&
+                         (loss = crossEntropyRows<widthsBelow + 1>(logits, targets, batch, classes, dlogits,
+                                                                   gradScale, correct),
+                          true)) ||
+                        ...);
+    return fixed ? loss : crossEntropyRows<0>(logits, targets, batch, classes, dlogits, gradScale, correct);
+}
+
+} // namespace
+
 double crossEntropyLoss(const float* logits, const std::int64_t* targets, Index batch, Index classes,
-                        float* dlogits, float weight) {
+                        float* dlogits, float weight, Index* correct) {
     ML_ASSERT(batch >= 1 && classes >= 1);
     // Check every target before touching dlogits, so a bad label leaves no
     // half-accumulated gradient behind.
@@ -19,46 +127,8 @@ double crossEntropyLoss(const float* logits, const std::int64_t* targets, Index 
                         std::to_string(targets[b]) + ", but the logits have " + std::to_string(classes) +
                         " classes (valid indices 0.." + std::to_string(classes - 1) + ")");
     }
-    const double gradScale = double(weight) / double(batch);
-    // exp in float, as PyTorch's float32 log_softmax computes it (double's
-    // libm calls were 40% of the multi-task example's step), the sums in
-    // double. The exponentials are kept for the gradient when a row fits the
-    // buffer, and recomputed when it does not. Each row's sum of exponentials
-    // lies in [1, classes]: their logs are summed as the log of their product,
-    // one log call per 2^900 of product instead of one per row (a call per
-    // row was a fifth of that step).
-    constexpr Index kKept = 256;
-    constexpr double kFlushProduct = 0x1p900; // times any sum (< 2^63): still below double's 2^1024
-    float e[kKept];
-    double total = 0.0, sumProduct = 1.0;
-    for (Index b = 0; b < batch; ++b) {
-        const float* row = logits + b * classes;
-        const float m = *std::max_element(row, row + classes);
-        double sum = 0.0;
-        for (Index c = 0; c < classes; ++c) {
-            const float v = std::exp(row[c] - m);
-            if (c < kKept) e[c] = v;
-            sum += v;
-        }
-        const Index t = static_cast<Index>(targets[b]);
-        total += double(m) - double(row[t]);
-        sumProduct *= sum;
-        if (sumProduct > kFlushProduct) {
-            total += std::log(sumProduct);
-            sumProduct = 1.0;
-        }
-        if (dlogits) {
-            float* out = dlogits + b * classes;
-            const float scale = float(gradScale / sum);
-            const float hit = float(gradScale);
-            for (Index c = 0; c < classes; ++c) {
-                const float v = c < kKept ? e[c] : std::exp(row[c] - m);
-                out[c] += v * scale - (c == t ? hit : 0.0f);
-            }
-        }
-    }
-    total += std::log(sumProduct);
-    return total / double(batch);
+    return crossEntropyAnyWidth(std::make_integer_sequence<int, kFixedWidths>{}, logits, targets, batch, classes,
+                                dlogits, double(weight) / double(batch), correct);
 }
 
 double mseLoss(const float* prediction, const float* target, Index n, float* dprediction, float weight) {

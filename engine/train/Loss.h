@@ -15,9 +15,10 @@ namespace ml {
 // requires: batch >= 1, classes >= 1.
 // throws ml::Error naming the first sample whose target is outside
 // [0, classes); nothing is written to dlogits then.
-// ensures: dlogits += weight / batch * (softmax(logits) - onehot(targets)).
+// ensures: dlogits += weight / batch * (softmax(logits) - onehot(targets));
+// *correct (when given) = the rows whose first largest logit is the target's.
 double crossEntropyLoss(const float* logits, const std::int64_t* targets, Index batch, Index classes,
-                        float* dlogits = nullptr, float weight = 1.0f);
+                        float* dlogits = nullptr, float weight = 1.0f, Index* correct = nullptr);
 
 // nn.MSELoss: mean over all n elements of (prediction - target)^2.
 // ensures: dprediction += weight * 2 (prediction - target) / n.

@@ -85,11 +85,7 @@ void lossOf(Plan& plan, const Objective& obj, const BatchView& batch, bool backw
         if (t == batch.classes.end())
             throw Error(obj.label() + ": cross-entropy needs class labels, and the dataset has no class target '" +
                         obj.target + "'");
-        r.loss = crossEntropyLoss(y, t->second, batch.n, width, dy, obj.weight);
-        for (Index i = 0; i < batch.n; ++i) {
-            const float* row = y + i * width;
-            r.correct += (std::max_element(row, row + width) - row) == t->second[i];
-        }
+        r.loss = crossEntropyLoss(y, t->second, batch.n, width, dy, obj.weight, &r.correct);
         r.count = batch.n;
     } else {
         const auto t = batch.values.find(obj.target);
