@@ -30,9 +30,21 @@ namespace {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     const float er = p * (r * r) + r + 1.0f;
-    const std::int32_t exponent = (x < kLowest ? 0 : std::int32_t(n)) + 127;
+    const std::int32_t exponent = (x >= kLowest ? std::int32_t(n) : 0) + 127; // NaN: 2^0, no float-to-int of NaN
     const float scale = std::bit_cast<float>(std::uint32_t(std::max(exponent, 0)) << 23);
     return x < kLowest ? 0.0f : er * scale;
+}
+
+// The exponentials and row maxima of one call, per thread, grown to the
+// largest batch seen (one pair for every row width).
+struct SoftmaxScratch {
+    std::vector<float> exps, rowMax;
+};
+SoftmaxScratch& softmaxScratch(Index count, Index batch) {
+    thread_local SoftmaxScratch s;
+    if (Index(s.exps.size()) < count) s.exps.resize(std::size_t(count));
+    if (Index(s.rowMax.size()) < batch) s.rowMax.resize(std::size_t(batch));
+    return s;
 }
 
 // x[i] = exp(x[i]) for x[i] <= 0, vectorized (one copy for every row width).
@@ -54,10 +66,9 @@ double crossEntropyRows(const float* logits, const std::int64_t* targets, Index 
     const Index classes = Width > 0 ? Width : anyClasses;
     constexpr double kFlushProduct = 0x1p900; // times any sum (< 2^63): still below double's 2^1024
     const Index count = batch * classes;
-    thread_local std::vector<float> e, rowMax; // grow to the largest batch seen
-    if (Index(e.size()) < count) e.resize(std::size_t(count));
-    if (Index(rowMax.size()) < batch) rowMax.resize(std::size_t(batch));
-    float* ex = e.data();
+    SoftmaxScratch& scratch = softmaxScratch(count, batch);
+    float* ex = scratch.exps.data();
+    float* rowMax = scratch.rowMax.data();
     Index hits = 0;
     for (Index b = 0; b < batch; ++b) {
         const float* row = logits + b * classes;
@@ -70,7 +81,7 @@ double crossEntropyRows(const float* logits, const std::int64_t* targets, Index 
                 arg = c;
             }
         }
-        rowMax[std::size_t(b)] = m;
+        rowMax[b] = m;
         hits += arg == targets[b];
         for (Index c = 0; c < classes; ++c) ex[b * classes + c] = row[c] - m;
     }
@@ -83,7 +94,7 @@ double crossEntropyRows(const float* logits, const std::int64_t* targets, Index 
         double sum = 0.0;
         for (Index c = 0; c < classes; ++c) sum += eb[c];
         const Index t = static_cast<Index>(targets[b]);
-        total += double(rowMax[std::size_t(b)]) - double(logits[b * classes + t]);
+        total += double(rowMax[b]) - double(logits[b * classes + t]);
         sumProduct *= sum;
         if (sumProduct > kFlushProduct) {
             total += std::log(sumProduct);

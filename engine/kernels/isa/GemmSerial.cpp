@@ -32,11 +32,12 @@ void store(MutMap& c, const L& lhs, const R& rhs, bool accumulate) {
 // (Eigen's coefficient-based lazyProduct was slower still).
 constexpr double kSmallMultiplyAdds = 8192.0;
 
+// B^T's rows copied as B's up to this many floats (a stack buffer).
+constexpr Index kTransposedFloats = 1024;
+
 // C (+)= op(A) op(B) one row of C at a time, the row in registers: n is a
 // compile-time constant, so the loop over it unrolls into n independent
 // multiply-adds per term of the sum.
-// B^T's rows copied as B's up to this many floats (a stack buffer).
-constexpr Index kTransposedFloats = 1024;
 
 template <bool transA, bool transB, int n>
 void narrowGemm(Index m, Index k, const float* a, Index lda, const float* b, Index ldb, float* c, Index ldc,
