@@ -30,8 +30,9 @@ namespace {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     const float er = p * (r * r) + r + 1.0f;
-    const std::int32_t exponent = (x >= kLowest ? std::int32_t(n) : 0) + 127; // NaN: 2^0, no float-to-int of NaN
-    const float scale = std::bit_cast<float>(std::uint32_t(std::max(exponent, 0)) << 23);
+    // n >= -126 where it is used; NaN takes 2^0 (no float-to-int of NaN).
+    const std::uint32_t exponent = std::uint32_t((x >= kLowest ? std::int32_t(n) : 0) + 127);
+    const float scale = std::bit_cast<float>(exponent << 23);
     return x < kLowest ? 0.0f : er * scale;
 }
 
