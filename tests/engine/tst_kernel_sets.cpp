@@ -137,6 +137,24 @@ private slots:
         QTest::newRow("TT 17x255x33 +=") << 1 << 1 << 17 << 255 << 33 << true;
         QTest::newRow("NN 256x256x576") << 0 << 0 << 256 << 256 << 576 << false;
         QTest::newRow("NN k = 0") << 0 << 0 << 9 << 7 << 0 << false;
+        // The AVX-512 copy's packed kernel (kernels/isa/PackedGemm.cpp): rows in blocks of up to 14
+        // (47 = 11 + 12 + 12 + 12, 28 = 14 + 14), columns in panels of 32 (a last one of 1, 12, 13, 15
+        // or 31; it takes products at least one panel wide), depth in blocks of 256 (600 = 256 + 256 +
+        // 88, so later blocks add to C), columns in blocks of 1024 (1100 = 1024 + 76), each transpose
+        // packed its own way.
+        QTest::newRow("packed NN 13x1100x600 +=") << 0 << 0 << 13 << 1100 << 600 << true;
+        QTest::newRow("packed NN 47x63x300") << 0 << 0 << 47 << 63 << 300 << false;
+        QTest::newRow("packed NT 47x33x600") << 0 << 1 << 47 << 33 << 600 << false;
+        QTest::newRow("packed NT 28x1100x40 +=") << 0 << 1 << 28 << 1100 << 40 << true;
+        QTest::newRow("packed TN 31x47x520 +=") << 1 << 0 << 31 << 47 << 520 << true;
+        QTest::newRow("packed TN 33x1100x17") << 1 << 0 << 33 << 1100 << 17 << false;
+        QTest::newRow("packed TT 33x45x600") << 1 << 1 << 33 << 45 << 600 << false;
+        QTest::newRow("packed TT 14x47x300 +=") << 1 << 1 << 14 << 47 << 300 << true;
+        QTest::newRow("packed NN 1x1100x64") << 0 << 0 << 1 << 1100 << 64 << false;
+        // The Winograd convolution's per-point products (64 channels, 256 tiles).
+        QTest::newRow("winograd NN 64x256x64") << 0 << 0 << 64 << 256 << 64 << false;
+        QTest::newRow("winograd TN 64x256x64") << 1 << 0 << 64 << 256 << 64 << false;
+        QTest::newRow("winograd NT 64x64x256 +=") << 0 << 1 << 64 << 64 << 256 << true;
         // Small products take plain loops: rows of C up to 16 wide in registers, wider ones by saxpy.
         QTest::newRow("small TN 5x10x64 +=") << 1 << 0 << 5 << 10 << 64 << true;
         QTest::newRow("small TT 3x16x5") << 1 << 1 << 3 << 16 << 5 << false;

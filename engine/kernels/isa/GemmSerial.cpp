@@ -1,6 +1,9 @@
-// One thread's row-major GEMM by Eigen's blocked kernels, in this copy's
-// instruction set (Eigen picks its packet width from the compiler's flags).
+// One thread's row-major GEMM: the AVX-512 copy's own packed kernel
+// (kernels/isa/PackedGemm.cpp) where it is faster, else Eigen's blocked
+// kernels in this copy's instruction set (Eigen picks its packet width from
+// the compiler's flags).
 #include "kernels/isa/IsaKernels.h"
+#include "kernels/isa/PackedGemm.h"
 
 // The threading is kernels::gemm's (slabs over OpenMP threads); Eigen never
 // threads a product itself.
@@ -100,6 +103,14 @@ void smallGemm(std::integer_sequence<int, widthsBelow...>, Index m, Index n, Ind
     if (!narrow) smallGemmAnyWidth<transA, transB>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 }
 
+#if defined(__AVX512F__)
+// The packed kernel's panels are 32 columns wide: from one full panel on it
+// beat Eigen's on every shape measured (1.05-1.5x: the Winograd products
+// 64x256x64 NN/TN and 64x64x256 NT 1.10/1.27/1.16, 1024^3 1.18), and
+// below that (n = 10, 16) a half-empty panel lost (0.7-0.9x).
+constexpr Index kPackedMinWidth = 32;
+#endif
+
 } // namespace
 
 void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
@@ -118,6 +129,12 @@ void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const flo
                               accumulate);
             return;
         }
+#if defined(__AVX512F__)
+        if (n >= kPackedMinWidth) {
+            packedGemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+            return;
+        }
+#endif
         const ConstMap am(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
         const ConstMap bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
         const auto lhs = [&] {
