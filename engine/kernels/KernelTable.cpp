@@ -80,7 +80,7 @@ bool selectKernels(const std::string& isa) {
 std::string kernelsDescription() {
     std::string built;
     for (const KernelSet& s : builtKernelSets()) built += (built.empty() ? "" : ", ") + s.isa;
-    return std::string(activeKernels().isa) + " (built: " + built + ")";
+    return std::string(activeKernels().isa) + " (built: " + built + "; GEMM: " + activeKernels().gemm + ")";
 }
 
 // The public entry points of Gemm.h (gemmSerial), Im2col.h, Winograd.h and

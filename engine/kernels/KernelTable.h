@@ -48,7 +48,8 @@ namespace ml::kernels {
 
 // One copy's entry points.
 struct KernelTable {
-    const char* isa; // "sse2", "avx2" or "avx512": what the copy was compiled for
+    const char* isa;  // "sse2", "avx2" or "avx512": what the copy was compiled for
+    const char* gemm; // which GEMM kernels gemmSerial runs in this copy, for kernelsDescription
 #define ML_KERNEL_ENTRY(name, parameters, arguments) void(*name) parameters;
     ML_KERNELS(ML_KERNEL_ENTRY)
 #undef ML_KERNEL_ENTRY
@@ -71,7 +72,7 @@ std::vector<KernelSet> builtKernelSets();
 // to be called while kernels run on other threads.
 bool selectKernels(const std::string& isa);
 
-// "avx512 (built: avx2, avx512)": for the CLI's bench and profile output.
+// "avx512 (built: avx2, avx512; GEMM: ...)": for the CLI's bench and profile output.
 std::string kernelsDescription();
 
 } // namespace ml::kernels

@@ -108,7 +108,10 @@ private slots:
         QCOMPARE(std::string(activeKernels().isa), widest);
         std::string list;
         for (const std::string& n : expected) list += (list.empty() ? "" : ", ") + n;
-        QCOMPARE(kernelsDescription(), widest + " (built: " + list + ")");
+        // Only the AVX-512 copy has its own packed GEMM.
+        const std::string gemm = activeKernels().gemm;
+        QCOMPARE(gemm.rfind("own packed 14x32", 0) == 0, avx512);
+        QCOMPARE(kernelsDescription(), widest + " (built: " + list + "; GEMM: " + gemm + ")");
     }
 
     void selectingAnUnavailableCopyChangesNothing() {

@@ -113,6 +113,12 @@ constexpr Index kPackedMinWidth = 32;
 
 } // namespace
 
+#if defined(__AVX512F__)
+const char kGemmKernels[] = "own packed 14x32 for 32+ columns, Eigen below, loops up to 8192 multiply-adds";
+#else
+const char kGemmKernels[] = "Eigen, loops up to 8192 multiply-adds";
+#endif
+
 void gemmSerial(Trans transA, Trans transB, Index m, Index n, Index k, const float* a, Index lda, const float* b,
                 Index ldb, float* c, Index ldc, bool accumulate) {
     MutMap cm(c, m, n, Eigen::OuterStride<>(ldc));

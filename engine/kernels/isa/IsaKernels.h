@@ -18,6 +18,9 @@
 
 namespace ml::kernels::ML_KERNEL_ISA {
 
+// Which GEMM kernels this copy's gemmSerial runs (kernels/isa/GemmSerial.cpp).
+extern const char kGemmKernels[];
+
 #define ML_KERNEL_DECLARATION(name, parameters, arguments) void name parameters;
 ML_KERNELS(ML_KERNEL_DECLARATION)
 #undef ML_KERNEL_DECLARATION

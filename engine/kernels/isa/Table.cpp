@@ -19,5 +19,6 @@
 namespace isa = ml::kernels::ML_KERNEL_ISA;
 
 #define ML_KERNEL_POINTER(name, parameters, arguments) isa::name,
-extern "C" const ml::kernels::KernelTable ML_KERNEL_TABLE = {ML_KERNEL_ISA_NAME, ML_KERNELS(ML_KERNEL_POINTER)};
+extern "C" const ml::kernels::KernelTable ML_KERNEL_TABLE = {ML_KERNEL_ISA_NAME, isa::kGemmKernels,
+                                                            ML_KERNELS(ML_KERNEL_POINTER)};
 #undef ML_KERNEL_POINTER
