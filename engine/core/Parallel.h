@@ -72,6 +72,13 @@ void forChunks(Int n, Int minParallel, Body body) {
     }
 }
 
+// forChunks for the elementwise passes over activations (ReLU, add, a
+// gradient's zeroing): from 2^18 elements (1 MB) on, on every thread.
+template <typename Int, typename Body>
+void forLargePass(Int n, Body body) {
+    forChunks(n, Int(1) << 18, body);
+}
+
 // requires: n >= 1. Without OpenMP there is nothing to set.
 inline void setMaxThreads([[maybe_unused]] int n) {
 #ifdef _OPENMP

@@ -41,15 +41,7 @@ Index normalizeDim(Index dim, Index rank) { return dim < 0 ? dim + rank : dim; }
 
 // Zeroes a gradient buffer; a large one on every thread (it is a memory pass).
 void zeroFill(float* p, Index n) {
-    if (n < (Index(1) << 18) || parallel::maxThreads() <= 1) {
-        std::fill_n(p, n, 0.0f);
-        return;
-    }
-#pragma omp parallel
-    {
-        const Index t = parallel::threadNum(), k = parallel::teamSize();
-        std::fill(p + n * t / k, p + n * (t + 1) / k, 0.0f);
-    }
+    parallel::forLargePass(n, [p](Index begin, Index end) { std::fill(p + begin, p + end, 0.0f); });
 }
 
 // Runs perShard(k) for every shard k, shard k on thread k (fewer threads

@@ -16,25 +16,21 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 
 } // namespace
 
-// Large elementwise passes are split over the threads in contiguous chunks.
-template <typename Body>
-void forChunks(Index n, Body body) {
-    parallel::forChunks(n, Index(1) << 18, body);
-}
+using parallel::forLargePass;
 
 void reluForward(const float* x, float* y, Index n) {
-    forChunks(n, [&](Index b, Index e) { Array(y + b, e - b) = ConstArray(x + b, e - b).max(0.0f); });
+    forLargePass(n, [&](Index b, Index e) { Array(y + b, e - b) = ConstArray(x + b, e - b).max(0.0f); });
 }
 
 void reluBackward(const float* y, const float* dy, float* dx, Index n) {
     if (!dx) return;
-    forChunks(n, [&](Index b, Index e) {
+    forLargePass(n, [&](Index b, Index e) {
         Array(dx + b, e - b) += (ConstArray(y + b, e - b) > 0.0f).select(ConstArray(dy + b, e - b), 0.0f);
     });
 }
 
 void reluMaskGradient(const float* y, float* dy, Index n) {
-    forChunks(n, [&](Index b, Index e) {
+    forLargePass(n, [&](Index b, Index e) {
         Array g(dy + b, e - b);
         g = (ConstArray(y + b, e - b) > 0.0f).select(g, 0.0f);
     });

@@ -1,5 +1,7 @@
 #include "ops/Elementwise.h"
 
+#include "core/Parallel.h"
+
 #include <Eigen/Core>
 #include <algorithm>
 
@@ -13,21 +15,24 @@ using Array = Eigen::Map<Eigen::ArrayXf>;
 } // namespace
 
 void identityForward(const float* x, float* y, Index n) {
-    if (x != y) std::copy(x, x + n, y);
+    if (x == y) return;
+    parallel::forLargePass(n, [&](Index b, Index e) { std::copy(x + b, x + e, y + b); });
 }
 
 void identityBackward(const float* dy, float* dx, Index n) {
     if (!dx) return;
-    Array(dx, n) += ConstArray(dy, n);
+    parallel::forLargePass(n, [&](Index b, Index e) { Array(dx + b, e - b) += ConstArray(dy + b, e - b); });
 }
 
 void addForward(const float* a, const float* b, float* y, Index n) {
-    Array(y, n) = ConstArray(a, n) + ConstArray(b, n);
+    parallel::forLargePass(n, [&](Index begin, Index end) {
+        Array(y + begin, end - begin) = ConstArray(a + begin, end - begin) + ConstArray(b + begin, end - begin);
+    });
 }
 
 void addBackward(const float* dy, float* da, float* db, Index n) {
-    if (da) Array(da, n) += ConstArray(dy, n);
-    if (db) Array(db, n) += ConstArray(dy, n);
+    identityBackward(dy, da, n);
+    identityBackward(dy, db, n);
 }
 
 } // namespace ml::ops
