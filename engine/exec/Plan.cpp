@@ -419,11 +419,12 @@ std::vector<Plan::Ref> Plan::compileBlock(InstanceId id, const std::vector<Ref>&
     return outputs;
 }
 
-// A ReLU whose input only it reads, made by a Linear, Conv2d or BatchNorm
-// under the same guard, becomes part of that step: BatchNorm writes
-// max(0, y) in its own pass and masks the gradient inside its backward
-// passes; Linear and Conv2d apply it in place. That saves the ReLU's memory
-// passes and its input's buffer (PyTorch's fused conv-bn-relu does the same).
+// A ReLU whose input only it reads, made by a Linear, Conv2d, BatchNorm or
+// Add under the same guard, becomes part of that step: BatchNorm and Add
+// write max(0, y) in their own pass (BatchNorm masks the gradient inside its
+// backward passes); Linear and Conv2d apply it in place. That saves the
+// ReLU's memory passes and its input's buffer (PyTorch's fused conv-bn-relu
+// does the same; a residual block's relu(bn2(...) + x) is the Add's).
 // Per value: the steps that read it, and the model outputs it is.
 std::vector<int> Plan::readerCounts() const {
     std::vector<int> readers(m_values.size(), 0);
@@ -447,7 +448,8 @@ void Plan::foldReLUs() {
         producer[static_cast<size_t>(relu.out)] = static_cast<int>(i);
         if (relu.kind != StepKind::ReLU || p < 0 || readers[static_cast<size_t>(x)] != 1) continue;
         Step& op = m_steps[static_cast<size_t>(p)];
-        const bool foldable = op.kind == StepKind::Linear || op.kind == StepKind::Conv2d || op.kind == StepKind::BatchNorm;
+        const bool foldable = op.kind == StepKind::Linear || op.kind == StepKind::Conv2d ||
+                              op.kind == StepKind::BatchNorm || op.kind == StepKind::Add;
         if (!foldable || op.reluAfter || op.guardInput != relu.guardInput || op.guardValue != relu.guardValue) continue;
         op.reluAfter = true;
         op.out = relu.out;
@@ -953,8 +955,10 @@ void Plan::runForward(const Step& s, Shard& sh) {
         break;
     }
     case StepKind::Add:
-        ops::addForward(data(s.in[0], sh), data(s.in[1], sh), y, elements);
-        for (size_t i = 2; i < s.in.size(); ++i) ops::addForward(y, data(s.in[i], sh), y, elements);
+        // A folded ReLU in the last sum's pass.
+        ops::addForward(data(s.in[0], sh), data(s.in[1], sh), y, elements, s.reluAfter && s.in.size() == 2);
+        for (size_t i = 2; i < s.in.size(); ++i)
+            ops::addForward(y, data(s.in[i], sh), y, elements, s.reluAfter && i + 1 == s.in.size());
         break;
     case StepKind::Concat: {
         const size_t d = static_cast<size_t>(a.dim);

@@ -24,9 +24,13 @@ void identityBackward(const float* dy, float* dx, Index n) {
     parallel::forLargePass(n, [&](Index b, Index e) { Array(dx + b, e - b) += ConstArray(dy + b, e - b); });
 }
 
-void addForward(const float* a, const float* b, float* y, Index n) {
+void addForward(const float* a, const float* b, float* y, Index n, bool reluAfter) {
     parallel::forLargePass(n, [&](Index begin, Index end) {
-        Array(y + begin, end - begin) = ConstArray(a + begin, end - begin) + ConstArray(b + begin, end - begin);
+        const auto sum = ConstArray(a + begin, end - begin) + ConstArray(b + begin, end - begin);
+        if (reluAfter)
+            Array(y + begin, end - begin) = sum.max(0.0f);
+        else
+            Array(y + begin, end - begin) = sum;
     });
 }
 

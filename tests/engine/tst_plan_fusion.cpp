@@ -1,4 +1,4 @@
-// A ReLU that alone reads a Linear's, Conv2d's or BatchNorm's output is
+// A ReLU that alone reads a Linear's, Conv2d's, BatchNorm's or Add's output is
 // folded into that step (Plan::foldReLUs). The folded plan must compute what
 // the unfolded one does: the same output, parameter gradients and running
 // statistics. Unfolded here means the ReLU's input is also a model output,
@@ -132,6 +132,40 @@ private Q_SLOTS:
         }
         // Some outputs are clipped, so the mask mattered.
         QVERIFY(std::count(folded.output.begin(), folded.output.end(), 0.0f) > 0);
+    }
+
+    // A residual block's relu(layer(x) + x ...): the ReLU folds into the Add,
+    // which writes max(0, sum) in its one pass and masks the gradient that
+    // reaches both summands. Unfolded when the sum is also an output.
+    void reluFoldsIntoAdd_data() {
+        QTest::addColumn<QStringList>("summands");
+        QTest::newRow("two summands") << QStringList{"a", "x"};
+        QTest::newRow("three summands") << QStringList{"a", "x", "a"};
+    }
+
+    void reluFoldsIntoAdd() {
+        QFETCH(QStringList, summands);
+        Json in = Json::array();
+        for (const QString& v : summands) in.push_back(v.toStdString());
+        auto text = [&](bool keepApart) {
+            Json outputs = Json::array({{{"name", "r"}, {"from", "r"}}});
+            if (keepApart) outputs.push_back({{"name", "s"}, {"from", "s"}});
+            return netModel({6},
+                            {{"layer", {{"type", "Linear"}, {"args", {{"in_features", 6}, {"out_features", 6}}}}}},
+                            {{{"id", "a"}, {"call", "layer"}, {"in", {"x"}}},
+                             {{"id", "s"}, {"op", "add"}, {"in", in}},
+                             {{"id", "r"}, {"op", "relu"}, {"in", {"s"}}}},
+                            outputs);
+        };
+        const Run folded = trainStep(text(false), 5);
+        const Run apart = trainStep(text(true), 5);
+        QCOMPARE(folded.steps, 2); // Linear, Add+ReLU
+        QCOMPARE(apart.steps, 3);
+        expectClose("output", folded.output, apart.output);
+        QCOMPARE(folded.state.size(), apart.state.size());
+        for (size_t t = 0; t < folded.state.size(); ++t)
+            expectClose((folded.state[t].name + " grad").c_str(), folded.state[t].grad, apart.state[t].grad);
+        QVERIFY(std::count(folded.output.begin(), folded.output.end(), 0.0f) > 0); // the mask mattered
     }
 
     // Conv2d + ReLU + MaxPool2d: with the ReLU's output read by the pool
