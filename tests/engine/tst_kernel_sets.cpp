@@ -142,9 +142,9 @@ private slots:
         QTest::newRow("NN k = 0") << 0 << 0 << 9 << 7 << 0 << false;
         // The AVX-512 copy's packed kernel (kernels/isa/PackedGemm.cpp): rows in blocks of up to 14
         // (47 = 11 + 12 + 12 + 12, 28 = 14 + 14), columns in panels of 32 (a last one of 1, 12, 13, 15
-        // or 31; it takes products at least one panel wide), depth in blocks of 256 (600 = 256 + 256 +
-        // 88, so later blocks add to C), columns in blocks of 1024 (1100 = 1024 + 76), each transpose
-        // packed its own way.
+        // or 31; it takes products at least 20 columns wide, so 21 is one part-filled panel), depth in
+        // blocks of 256 (600 = 256 + 256 + 88, so later blocks add to C), columns in blocks of 1024
+        // (1100 = 1024 + 76), each transpose packed its own way.
         QTest::newRow("packed NN 13x1100x600 +=") << 0 << 0 << 13 << 1100 << 600 << true;
         QTest::newRow("packed NN 47x63x300") << 0 << 0 << 47 << 63 << 300 << false;
         QTest::newRow("packed NT 47x33x600") << 0 << 1 << 47 << 33 << 600 << false;
@@ -154,6 +154,7 @@ private slots:
         QTest::newRow("packed TT 33x45x600") << 1 << 1 << 33 << 45 << 600 << false;
         QTest::newRow("packed TT 14x47x300 +=") << 1 << 1 << 14 << 47 << 300 << true;
         QTest::newRow("packed NN 1x1100x64") << 0 << 0 << 1 << 1100 << 64 << false;
+        QTest::newRow("packed NT 29x21x70 +=") << 0 << 1 << 29 << 21 << 70 << true;
         // The Winograd convolution's per-point products (64 channels, 256 tiles).
         QTest::newRow("winograd NN 64x256x64") << 0 << 0 << 64 << 256 << 64 << false;
         QTest::newRow("winograd TN 64x256x64") << 1 << 0 << 64 << 256 << 64 << false;

@@ -104,17 +104,18 @@ void smallGemm(std::integer_sequence<int, widthsBelow...>, Index m, Index n, Ind
 }
 
 #if defined(__AVX512F__)
-// The packed kernel's panels are 32 columns wide: from one full panel on it
-// beat Eigen's on every shape measured (1.05-1.5x: the Winograd products
-// 64x256x64 NN/TN and 64x64x256 NT 1.10/1.27/1.16, 1024^3 1.18), and
-// below that (n = 10, 16) a half-empty panel lost (0.7-0.9x).
-constexpr Index kPackedMinWidth = 32;
+// The packed kernel's panels are 32 columns wide. From 20 columns on it beat
+// Eigen's on every shape measured (1.05-2.1x: the Winograd products
+// 64x256x64 NN/TN and 64x64x256 NT 1.10/1.27/1.16, 1024^3 1.18, 64x31x64
+// 2.1, 64x24x64 NT 1.45, 32x20x64 1.2); at 16 or 17 columns (one AVX-512
+// vector, Eigen's own width) and below, a mostly empty panel lost (0.7-0.95x).
+constexpr Index kPackedMinWidth = 20;
 #endif
 
 } // namespace
 
 #if defined(__AVX512F__)
-const char kGemmKernels[] = "own packed 14x32 for 32+ columns, Eigen below, loops up to 8192 multiply-adds";
+const char kGemmKernels[] = "own packed 14x32 for 20+ columns, Eigen below, loops up to 8192 multiply-adds";
 #else
 const char kGemmKernels[] = "Eigen, loops up to 8192 multiply-adds";
 #endif
