@@ -440,6 +440,16 @@ void TestOpsDense::conv2dKeepsItsTransformedInput() {
     }
     QVERIFY(std::none_of(kept.begin(), kept.end(), [](float v) { return std::isnan(v); }));
     for (int i = 0; i < 4; ++i) QVERIFY2(results[0][i] == results[1][i], std::to_string(i).c_str());
+    // The backward reads the kept transform (not x): doubled, it doubles the
+    // weight gradient exactly (the transforms are linear, x2 is exact) and
+    // leaves the input gradient alone.
+    for (float& v : kept) v *= 2.0f;
+    Floats scratch(static_cast<size_t>(ml::ops::conv2dScratchSize(g)), 0.0f);
+    Floats dx(x.size(), 0.0f), dw(w.size(), 0.0f);
+    ml::ops::conv2dBackward(g, x.data(), w.data(), dy.data(), dx.data(), dw.data(), nullptr, scratch.data(),
+                            Index(scratch.size()), kept.data());
+    QVERIFY(dx == results[1][1]);
+    for (size_t i = 0; i < dw.size(); ++i) QCOMPARE(dw[i], 2.0f * results[1][2][i]);
     Floats rdx, rdw, rdb;
     referenceConvBackward(g, x, w, dy, rdx, rdw, rdb);
     EXPECT_ALL("dweight", results[1][2], rdw, 1e-4, 1e-3);
