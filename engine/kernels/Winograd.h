@@ -11,7 +11,8 @@
 // fewer multiplications than im2col's one GEMM of [cout x 9 cin] by
 // [9 cin x outH*outW]. Backward uses the transposed transforms of the same
 // products. Transformed data is stored point-major: buffer[point][row][tile]
-// with point = 4*i + j of the 4x4 tile, so each GEMM reads contiguous planes.
+// with point = 4*i + j of the 4x4 tile, so each GEMM reads contiguous planes;
+// the planes are a cache line more than [rows x tiles] apart (pointStride).
 #include "core/Tensor.h"
 
 #include <algorithm>
@@ -29,6 +30,14 @@ struct WinogradShape {
     Index tilesH() const { return (outH + 1) / 2; }
     Index tilesW() const { return (outW + 1) / 2; }
     Index tiles() const { return tilesH() * tilesW(); }
+    // Floats from one point's plane of transformed input (cin rows) or
+    // output (cout rows) to the next: one cache line more than the plane, so
+    // the 16 planes a transform writes together do not all fall in one
+    // cache set, as planes of a power-of-two size would.
+    Index inputPointStride() const { return cin * tiles() + 16; }
+    Index outputPointStride() const { return cout * tiles() + 16; }
+    Index transformedInputSize() const { return kWinogradPoints * inputPointStride(); }
+    Index transformedOutputSize() const { return kWinogradPoints * outputPointStride(); }
     // Floats of the buffers the transforms need (caller-provided): four
     // planes of two floats per tile plus two (the rows of tiles laid end to
     // end), their last two columns per row of tiles, two planes of one float
@@ -44,13 +53,14 @@ void winogradTransformWeights(const WinogradShape& s, const float* weight, float
 // The adjoint of winogradTransformWeights: dweight += G^T du G per (co, ci).
 void winogradWeightGradient(const WinogradShape& s, const float* du, float* dweight);
 
-// v[point][c][tile] = (B^T d B)[point] for the 4x4 input tiles of x [cin, h,
+// v[point][c][tile] (planes inputPointStride() apart) = (B^T d B)[point] for the 4x4 input tiles of x [cin, h,
 // w] (zero outside the input). rows holds
 // transformScratch() floats (each transform below takes the same).
 void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows);
 
 // y [cout, outH, outW] = (A^T m A) (+ bias[co] when bias is not null), from
-// m[point][co][tile]; every element of y is written.
+// m[point][co][tile] (planes outputPointStride() apart); every element of
+// y is written.
 void winogradTransformOutput(const WinogradShape& s, const float* m, const float* bias, float* y, float* rows);
 
 // The adjoint of winogradTransformOutput: dm[point][co][tile] = (A dy A^T)

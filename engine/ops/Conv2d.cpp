@@ -78,11 +78,10 @@ Plan makePlan(const Conv2dGeometry& g) {
     p.direct = !p.winograd && g.groups == 1 && g.strideW == 1 && g.kh * g.kw > 1 &&
                p.kG <= kernels::kDirectConvMaxTaps && g.outW() >= 8;
     if (p.winograd) {
-        const Index tiles = p.winogradShape.tiles();
         p.kernelSize = kernels::kWinogradPoints * g.cout * g.cin;
         p.sharedSize = p.kernelSize;
-        p.colSize = kernels::kWinogradPoints * g.cin * tiles;
-        p.outSize = kernels::kWinogradPoints * g.cout * tiles;
+        p.colSize = p.winogradShape.transformedInputSize();
+        p.outSize = p.winogradShape.transformedOutputSize();
         p.biasSize = g.cout;
         p.perThread = p.colSize + p.outSize + p.kernelSize + p.winogradShape.transformScratch() + p.biasSize;
     } else {
@@ -161,7 +160,7 @@ float* biasPartial(const Plan& p, float* scratch, int t) { return threadScratch(
 void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* bias,
                      float* y, float* scratch, float* transformedInput) {
     const kernels::WinogradShape& ws = p.winogradShape;
-    const Index tiles = ws.tiles();
+    const Index tiles = ws.tiles(), vStride = ws.inputPointStride(), mStride = ws.outputPointStride();
     float* u = scratch;
     kernels::winogradTransformWeights(ws, weight, u);
     const Index inSize = g.cin * g.h * g.w;
@@ -175,7 +174,7 @@ void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, con
             kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
             for (Index k = 0; k < kernels::kWinogradPoints; ++k) {
                 kernels::gemm(Trans::No, Trans::No, g.cout, tiles, g.cin, u + k * g.cout * g.cin, g.cin,
-                              v + k * g.cin * tiles, tiles, m + k * g.cout * tiles, tiles, false);
+                              v + k * vStride, tiles, m + k * mStride, tiles, false);
             }
             kernels::winogradTransformOutput(ws, m, bias, y + s * outSize, rows);
         }
@@ -185,7 +184,7 @@ void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, con
 void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* dy,
                       float* dx, float* dweight, float* scratch, const float* transformedInput) {
     const kernels::WinogradShape& ws = p.winogradShape;
-    const Index tiles = ws.tiles();
+    const Index tiles = ws.tiles(), vStride = ws.inputPointStride(), mStride = ws.outputPointStride();
     float* u = scratch;
     if (dx) kernels::winogradTransformWeights(ws, weight, u);
     const Index inSize = g.cin * g.h * g.w;
@@ -202,10 +201,10 @@ void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, co
             const float* vs = transformedInput ? transformedInput + s * p.colSize : v;
             if (dweight && !transformedInput) kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
             for (Index k = 0; k < kernels::kWinogradPoints; ++k) {
-                const float* dmk = dm + k * g.cout * tiles;
-                float* vk = v + k * g.cin * tiles;
+                const float* dmk = dm + k * mStride;
+                float* vk = v + k * vStride;
                 if (dweight) {
-                    kernels::gemm(Trans::No, Trans::Yes, g.cout, g.cin, tiles, dmk, tiles, vs + k * g.cin * tiles,
+                    kernels::gemm(Trans::No, Trans::Yes, g.cout, g.cin, tiles, dmk, tiles, vs + k * vStride,
                                   tiles, du + k * g.cout * g.cin, g.cin, true);
                 }
                 // The transformed input of point k is used up (or kept elsewhere): v takes the input gradient.

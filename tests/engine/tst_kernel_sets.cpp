@@ -79,6 +79,7 @@ auto withBaseAnd(const std::string& isa, F f) {
 } // namespace
 
 Q_DECLARE_METATYPE(ml::ops::Conv2dGeometry)
+Q_DECLARE_METATYPE(ml::kernels::WinogradShape)
 
 class TestKernelSets : public QObject {
     Q_OBJECT
@@ -220,10 +221,20 @@ private slots:
         }
     }
 
+    void winogradTransformsMatchTheEngineCopy_data() {
+        QTest::addColumn<WinogradShape>("s");
+        // {cin, cout, h, w, padH, padW, outH, outW}
+        QTest::newRow("5 x 7 tiles, odd width") << WinogradShape{16, 24, 13, 10, 1, 1, 13, 10};
+        // The AVX-512 copy takes 16 tiles of a row at a time: a row of 18 (one
+        // vector and part of another), an odd output width and no column padding.
+        QTest::newRow("18 x 6 tiles, pad (2, 0)") << WinogradShape{8, 8, 9, 37, 2, 0, 11, 35};
+        QTest::newRow("16 x 16 tiles (ResNet)") << WinogradShape{8, 16, 32, 32, 1, 1, 32, 32};
+    }
+
     void winogradTransformsMatchTheEngineCopy() {
-        const WinogradShape s{16, 24, 13, 10, 1, 1, 13, 10};
+        QFETCH(WinogradShape, s);
         const Floats weight = randomFloats(s.cout * s.cin * 9, 7), x = randomFloats(s.cin * s.h * s.w, 8);
-        const Floats m = randomFloats(kWinogradPoints * s.cout * s.tiles(), 9);
+        const Floats m = randomFloats(s.transformedOutputSize(), 9);
         const Floats bias = randomFloats(s.cout, 10), dy = randomFloats(s.cout * s.outH * s.outW, 11);
         for (const std::string& isa : widerRunnableSets()) {
             const auto [base, wide] = withBaseAnd(isa, [&] {
@@ -235,7 +246,7 @@ private slots:
                 Floats dweight(weight.size(), 0.5f);
                 winogradWeightGradient(s, u.data(), dweight.data());
                 out.push_back(dweight);
-                Floats v(static_cast<size_t>(kWinogradPoints * s.cin * s.tiles()));
+                Floats v(static_cast<size_t>(s.transformedInputSize()));
                 winogradTransformInput(s, x.data(), v.data(), rows.data());
                 out.push_back(v);
                 Floats y(dy.size());

@@ -4,6 +4,7 @@
 // registers) accumulates one depth block per call. Only the AVX-512 copy has
 // it; the others keep Eigen.
 #include "kernels/isa/PackedGemm.h"
+#include "kernels/isa/Lanes512.h"
 
 #if defined(__AVX512F__)
 
@@ -22,11 +23,6 @@ constexpr int kMaxRows = 14;         // rows of the register tile
 constexpr int kPanelWidth = 32;      // columns of the register tile: two vectors
 constexpr Index kDepthBlock = 256;   // terms per pass over C: A's pack (14 KB) stays in L1
 constexpr Index kWidthBlock = 1024;  // columns per packed block of B: 1 MB, in L2
-
-// The first `count` of 16 lanes (none for count <= 0).
-inline __mmask16 lanes(Index count) {
-    return count <= 0 ? __mmask16(0) : count >= 16 ? __mmask16(0xffff) : __mmask16((1u << count) - 1);
-}
 
 // r[i] holds row i of a 16x16 block on entry and column i on return.
 inline void transpose16(__m512 r[16]) {

@@ -29,23 +29,6 @@ inline void applyGT(float u0, float u1, float u2, float u3, float* out, Index st
     out[2 * stride] += 0.5f * (u1 + u2) + u3;
 }
 
-// B^T applied to a column of four: element k of each of the four outputs.
-inline void applyBT(float d0, float d1, float d2, float d3, const std::array<float*, 4>& out, Index k) {
-    out[0][k] = d0 - d2;
-    out[1][k] = d1 + d2;
-    out[2][k] = d2 - d1;
-    out[3][k] = d1 - d3;
-}
-
-// The four transformed planes of tile row i (points 4i .. 4i+3), each
-// `plane` floats apart: the transforms touch four at a time, never all 16
-// (for power-of-two sizes the 16 would share one cache set).
-template <typename T>
-std::array<T*, 4> pointRow(T* base, Index i, Index plane) {
-    T* p = base + 4 * i * plane;
-    return {p, p + plane, p + 2 * plane, p + 3 * plane};
-}
-
 } // namespace
 
 void winogradTransformWeights(const WinogradShape& s, const float* weight, float* u) {
@@ -77,7 +60,28 @@ void winogradWeightGradient(const WinogradShape& s, const float* du, float* dwei
     }
 }
 
+// The plane transforms below serve the copies without AVX-512; that one
+// has its own (kernels/isa/Winograd512.cpp).
+#if !defined(__AVX512F__)
+
 namespace {
+
+// B^T applied to a column of four: element k of each of the four outputs.
+inline void applyBT(float d0, float d1, float d2, float d3, const std::array<float*, 4>& out, Index k) {
+    out[0][k] = d0 - d2;
+    out[1][k] = d1 + d2;
+    out[2][k] = d2 - d1;
+    out[3][k] = d1 - d3;
+}
+
+// The four transformed planes of tile row i (points 4i .. 4i+3), each
+// `plane` floats apart: the transforms touch four at a time, never all 16
+// (for power-of-two sizes the 16 would share one cache set).
+template <typename T>
+std::array<T*, 4> pointRow(T* base, Index i, Index plane) {
+    T* p = base + 4 * i * plane;
+    return {p, p + plane, p + 2 * plane, p + 3 * plane};
+}
 
 // The transforms' scratch (WinogradShape::transformScratch()). The step
 // along a tile's columns runs over all tiles of a plane at once: row ty of
@@ -125,7 +129,7 @@ void winogradTransformInput(const WinogradShape& s, const float* x, float* v, fl
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
     const Index flatW = 2 * tw;      // padded columns of a row of tiles in the flat buffers
     const Index width = flatW + 2;   // padded columns a row of tiles reads
-    const Index plane = s.cin * tiles;
+    const Index plane = s.inputPointStride();
     // Padded columns that hold input, [lo, hi); the flat part of them, [lo, flatHi).
     const Index lo = std::min(s.padW, width), hi = std::min(width, s.padW + s.w);
     const Index flatHi = std::max(lo, std::min(hi, flatW));
@@ -164,7 +168,7 @@ void winogradTransformInput(const WinogradShape& s, const float* x, float* v, fl
 
 void winogradTransformOutput(const WinogradShape& s, const float* m, const float* bias, float* y, float* rows) {
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
-    const Index plane = s.cout * tiles;
+    const Index plane = s.outputPointStride();
     const Index flatW = 2 * tw;
     const Scratch b = layout(s, rows);
     for (Index co = 0; co < s.cout; ++co) {
@@ -198,7 +202,7 @@ void winogradTransformOutput(const WinogradShape& s, const float* m, const float
 
 void winogradTransformOutputGradient(const WinogradShape& s, const float* dy, float* dm, float* rows) {
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
-    const Index plane = s.cout * tiles;
+    const Index plane = s.outputPointStride();
     const Index flatW = 2 * tw;
     // Column 2tw - 1 of an odd-width output is past the edge: it stays zero.
     const Scratch b = layout(s, rows);
@@ -238,7 +242,7 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
     const Index tw = s.tilesW(), th = s.tilesH(), tiles = s.tiles();
     const Index flatW = 2 * tw;
     const Index width = flatW + 2;
-    const Index plane = s.cin * tiles;
+    const Index plane = s.inputPointStride();
     const Index lo = std::min(s.padW, width), hi = std::min(width, s.padW + s.w);
     const Index flatHi = std::max(lo, std::min(hi, flatW));
     const Scratch b = layout(s, rows);
@@ -317,5 +321,7 @@ void winogradInputGradient(const WinogradShape& s, const float* dv, float* dx, f
         }
     }
 }
+
+#endif
 
 } // namespace ml::kernels::ML_KERNEL_ISA
