@@ -586,11 +586,6 @@ void Plan::layOut(int shards, int threadsPerShard) {
         case StepKind::Conv2d: {
             const ops::Conv2dGeometry g = convGeometry(s.args, inDims, m_shardRows);
             scratchFloats = std::max(scratchFloats, ops::conv2dScratchSize(g, threadsPerShard));
-            // A Winograd convolution keeps its transformed input for the
-            // weight gradient (computing it again was 8-9% of a ResNet
-            // step); only a train-mode forward writes it.
-            s.savedOffset = savedFloats;
-            savedFloats += ops::conv2dTransformedInputSize(g);
             break;
         }
         default:
@@ -789,7 +784,6 @@ void Plan::forward(Index n) {
 
 void Plan::forwardShard(Shard& sh) {
     if (sh.n == 0) return;
-    sh.forwardTrained = m_training;
     const bool timed = m_profiling && &sh == &m_shards.front();
     for (size_t i = 0; i < m_steps.size(); ++i) {
         if (!active(m_steps[i])) continue;
@@ -918,7 +912,7 @@ void Plan::runForward(const Step& s, Shard& sh) {
         break;
     case StepKind::Conv2d:
         ops::conv2dForward(convGeometry(a, dims, sh.n), data(x, sh), param(s.weight), param(s.bias), y, sh.scratch.data(),
-                           static_cast<Index>(sh.scratch.size()), sh.forwardTrained ? sh.saved.data() + s.savedOffset : nullptr);
+                           static_cast<Index>(sh.scratch.size()));
         if (s.reluAfter) ops::reluForward(y, y, elementCount(s.out, sh.n));
         break;
     case StepKind::BatchNorm: {
@@ -995,8 +989,7 @@ void Plan::runBackward(const Step& s, Shard& sh) {
         break;
     case StepKind::Conv2d:
         ops::conv2dBackward(convGeometry(a, dims, sh.n), data(x, sh), param(s.weight), dy, dx, paramGrad(s.weightTarget, sh), paramGrad(s.biasTarget, sh),
-                            sh.scratch.data(), static_cast<Index>(sh.scratch.size()),
-                            sh.forwardTrained ? sh.saved.data() + s.savedOffset : nullptr);
+                            sh.scratch.data(), static_cast<Index>(sh.scratch.size()));
         break;
     case StepKind::BatchNorm: {
         ops::BatchNormParams p = batchNormParams(a, m_training);

@@ -193,7 +193,6 @@ private:
         ops::ConcatGeometry concatGeometry; // reused by concat steps: no allocation per step
         std::vector<const float*> concatInputs;
         std::vector<float*> concatGrads;
-        bool forwardTrained = false; // the last forward ran in train mode: saved holds what backward reads
     };
 
     std::vector<float> m_data, m_stage, m_sink;

@@ -144,11 +144,6 @@ Index conv2dScratchSize(const Conv2dGeometry& g, int threads) {
     return threads <= 1 ? oneThreadScratch(p) : p.sharedSize + Index(threads) * p.perThread;
 }
 
-Index conv2dTransformedInputSize(const Conv2dGeometry& g) {
-    const Plan p = makePlan(g);
-    return p.winograd ? g.n * p.colSize : 0;
-}
-
 namespace {
 
 // Scratch of thread t.
@@ -158,7 +153,7 @@ float* threadScratch(const Plan& p, float* scratch, int t) { return scratch + p.
 float* biasPartial(const Plan& p, float* scratch, int t) { return threadScratch(p, scratch, t + 1) - p.biasSize; }
 
 void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* bias,
-                     float* y, float* scratch, float* transformedInput) {
+                     float* y, float* scratch) {
     const kernels::WinogradShape& ws = p.winogradShape;
     const Index tiles = ws.tiles(), vStride = ws.inputPointStride(), mStride = ws.outputPointStride();
     float* u = scratch;
@@ -166,11 +161,10 @@ void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, con
     const Index inSize = g.cin * g.h * g.w;
     const Index outSize = g.cout * p.ohw;
     forSamples(g, p, [&](int t, Index begin, Index end) {
-        float* const scratchV = threadScratch(p, scratch, t);
-        float* m = scratchV + p.colSize;
+        float* v = threadScratch(p, scratch, t);
+        float* m = v + p.colSize;
         float* rows = m + p.outSize + p.kernelSize;
         for (Index s = begin; s < end; ++s) {
-            float* v = transformedInput ? transformedInput + s * p.colSize : scratchV;
             kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
             for (Index k = 0; k < kernels::kWinogradPoints; ++k) {
                 kernels::gemm(Trans::No, Trans::No, g.cout, tiles, g.cin, u + k * g.cout * g.cin, g.cin,
@@ -182,7 +176,7 @@ void winogradForward(const Conv2dGeometry& g, const Plan& p, const float* x, con
 }
 
 void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, const float* weight, const float* dy,
-                      float* dx, float* dweight, float* scratch, const float* transformedInput) {
+                      float* dx, float* dweight, float* scratch) {
     const kernels::WinogradShape& ws = p.winogradShape;
     const Index tiles = ws.tiles(), vStride = ws.inputPointStride(), mStride = ws.outputPointStride();
     float* u = scratch;
@@ -197,17 +191,17 @@ void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, co
         if (dweight) std::fill(du, du + p.kernelSize, 0.0f);
         for (Index s = begin; s < end; ++s) {
             kernels::winogradTransformOutputGradient(ws, dy + s * dySize, dm, rows);
-            // The forward's transformed input, or the same computed again.
-            const float* vs = transformedInput ? transformedInput + s * p.colSize : v;
-            if (dweight && !transformedInput) kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
+            // The transformed input again: computing it costs less than keeping the
+            // forward's (about 4x the input, written to and read back from memory).
+            if (dweight) kernels::winogradTransformInput(ws, x + s * inSize, v, rows);
             for (Index k = 0; k < kernels::kWinogradPoints; ++k) {
                 const float* dmk = dm + k * mStride;
                 float* vk = v + k * vStride;
                 if (dweight) {
-                    kernels::gemm(Trans::No, Trans::Yes, g.cout, g.cin, tiles, dmk, tiles, vs + k * vStride,
+                    kernels::gemm(Trans::No, Trans::Yes, g.cout, g.cin, tiles, dmk, tiles, vk,
                                   tiles, du + k * g.cout * g.cin, g.cin, true);
                 }
-                // The transformed input of point k is used up (or kept elsewhere): v takes the input gradient.
+                // The transformed input of point k is used up: v takes the input gradient.
                 if (dx) {
                     kernels::gemm(Trans::Yes, Trans::No, g.cin, tiles, g.cout, u + k * g.cout * g.cin, g.cin, dmk,
                                   tiles, vk, tiles, false);
@@ -229,11 +223,11 @@ void winogradBackward(const Conv2dGeometry& g, const Plan& p, const float* x, co
 } // namespace
 
 void conv2dForward(const Conv2dGeometry& g, const float* x, const float* weight, const float* bias, float* y,
-                   float* scratch, Index scratchSize, float* transformedInput) {
+                   float* scratch, Index scratchSize) {
     Plan p = makePlan(g);
     chooseThreads(g, p, scratchSize);
     if (p.winograd) {
-        winogradForward(g, p, x, weight, bias, y, scratch, transformedInput);
+        winogradForward(g, p, x, weight, bias, y, scratch);
         return;
     }
     const Index inSize = g.cin * g.h * g.w;
@@ -265,7 +259,7 @@ void conv2dForward(const Conv2dGeometry& g, const float* x, const float* weight,
 }
 
 void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight, const float* dy, float* dx,
-                    float* dweight, float* dbias, float* scratch, Index scratchSize, const float* transformedInput) {
+                    float* dweight, float* dbias, float* scratch, Index scratchSize) {
     const Index inSize = g.cin * g.h * g.w;
     Plan p = makePlan(g);
     const Index dySize = g.cout * p.ohw;
@@ -296,7 +290,7 @@ void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight
     }
     if (!dx && !dweight) return;
     if (p.winograd) {
-        winogradBackward(g, p, x, weight, dy, dx, dweight, scratch, transformedInput);
+        winogradBackward(g, p, x, weight, dy, dx, dweight, scratch);
         return;
     }
     const Index wSize = g.weightSize();

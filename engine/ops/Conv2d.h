@@ -43,29 +43,19 @@ Conv2dMethod conv2dMethod(const Conv2dGeometry& g);
 // Passing less than the 1-thread size is an internal error.
 Index conv2dScratchSize(const Conv2dGeometry& g, int threads = 1);
 
-// Floats of the transformed input a Winograd forward can keep for its
-// backward (the weight gradient's products read it), 0 for other methods:
-// 16 values per 2x2 tile, about 4x the input.
-Index conv2dTransformedInputSize(const Conv2dGeometry& g);
-
 // requires: g.problem() is empty; x [n, cin, h, w]; weight [cout, cin/groups,
 //           kh, kw]; bias [cout] or null; y [n, cout, outH, outW];
-//           scratch holds scratchSize >= conv2dScratchSize(g, 1) floats;
-//           transformedInput null or conv2dTransformedInputSize(g) floats.
+//           scratch holds scratchSize >= conv2dScratchSize(g, 1) floats.
 // ensures:  y assigned; deterministic for a given scratchSize and thread
-//           count; a Winograd forward leaves its transformed input in
-//           transformedInput when given one.
+//           count.
 void conv2dForward(const Conv2dGeometry& g, const float* x, const float* weight, const float* bias, float* y,
-                   float* scratch, Index scratchSize, float* transformedInput = nullptr);
+                   float* scratch, Index scratchSize);
 
-// requires: as forward, dy [n, cout, outH, outW]; transformedInput null or
-//           what the forward of this x left there.
+// requires: as forward, dy [n, cout, outH, outW].
 // ensures:  dx += conv-transpose(dy); dweight += sum over samples dy * col^T;
 //           dbias += sum of dy per output channel. A null gradient is
-//           skipped. The same bits with or without transformedInput (it
-//           only saves computing the transform again).
+//           skipped.
 void conv2dBackward(const Conv2dGeometry& g, const float* x, const float* weight, const float* dy, float* dx,
-                    float* dweight, float* dbias, float* scratch, Index scratchSize,
-                    const float* transformedInput = nullptr);
+                    float* dweight, float* dbias, float* scratch, Index scratchSize);
 
 } // namespace ml::ops

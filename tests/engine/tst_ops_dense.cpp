@@ -189,7 +189,6 @@ private Q_SLOTS:
     void conv2dForward_data();
     void conv2dForward();
     void conv2dScratchSize();
-    void conv2dKeepsItsTransformedInput();
     void conv2dGradients_data();
     void conv2dGradients();
     void conv2dThreadedMatchesReference_data();
@@ -408,55 +407,6 @@ void TestOpsDense::conv2dScratchSize() {
     QCOMPARE(ml::ops::conv2dScratchSize(direct), Index(3 * 10 * 34 + 4 * 8 * 32 + 4 * 27 * 16));
     const Conv2dGeometry pointwise{2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1};
     QCOMPARE(ml::ops::conv2dScratchSize(pointwise), Index(0)); // the input is its own column matrix
-}
-
-void TestOpsDense::conv2dKeepsItsTransformedInput() {
-    // Winograd, 8 channels of 10 x 10 padded to 10 x 10 outputs: 5 x 5 tiles of 16 points per channel,
-    // each point's plane of 8 x 25 floats padded by a cache line (16 floats).
-    const Conv2dGeometry g{3, 8, 10, 10, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1};
-    QCOMPARE(ml::ops::conv2dMethod(g), ml::ops::Conv2dMethod::Winograd);
-    QCOMPARE(ml::ops::conv2dTransformedInputSize(g), Index(3 * 16 * (8 * 25 + 16)));
-    const Conv2dGeometry im2col{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1};
-    QCOMPARE(ml::ops::conv2dTransformedInputSize(im2col), Index(0));
-    const Floats x = gradcheck::randomVector(g.n * g.cin * g.h * g.w, 31);
-    const Floats w = gradcheck::randomVector(g.weightSize(), 32);
-    const Floats b = gradcheck::randomVector(g.cout, 33);
-    const Floats dy = gradcheck::randomVector(g.n * g.cout * g.outH() * g.outW(), 34);
-    Floats kept(static_cast<size_t>(ml::ops::conv2dTransformedInputSize(g)), std::nanf(""));
-    // The same step with the kept transform and without: the same bits.
-    Floats results[2][4];
-    for (int keep = 0; keep < 2; ++keep) {
-        Floats scratch(static_cast<size_t>(ml::ops::conv2dScratchSize(g)), 0.0f);
-        Floats& y = results[keep][0] = Floats(dy.size(), 0.0f);
-        Floats& dx = results[keep][1] = Floats(x.size(), 0.0f);
-        Floats& dw = results[keep][2] = Floats(w.size(), 0.0f);
-        Floats& db = results[keep][3] = Floats(b.size(), 0.0f);
-        float* transformed = keep ? kept.data() : nullptr;
-        ml::ops::conv2dForward(g, x.data(), w.data(), b.data(), y.data(), scratch.data(), Index(scratch.size()),
-                               transformed);
-        // Scratch scribbled over between the passes, as the other layers of a plan do.
-        std::fill(scratch.begin(), scratch.end(), 5.0f);
-        ml::ops::conv2dBackward(g, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), scratch.data(),
-                                Index(scratch.size()), transformed);
-    }
-    // Every float of every plane written (the padding between planes is never read).
-    const Index plane = 8 * 25, stride = plane + 16;
-    for (Index p = 0; p < 3 * 16; ++p)
-        QVERIFY(std::none_of(kept.begin() + p * stride, kept.begin() + p * stride + plane, [](float v) { return std::isnan(v); }));
-    for (int i = 0; i < 4; ++i) QVERIFY2(results[0][i] == results[1][i], std::to_string(i).c_str());
-    // The backward reads the kept transform (not x): doubled, it doubles the
-    // weight gradient exactly (the transforms are linear, x2 is exact) and
-    // leaves the input gradient alone.
-    for (float& v : kept) v *= 2.0f;
-    Floats scratch(static_cast<size_t>(ml::ops::conv2dScratchSize(g)), 0.0f);
-    Floats dx(x.size(), 0.0f), dw(w.size(), 0.0f);
-    ml::ops::conv2dBackward(g, x.data(), w.data(), dy.data(), dx.data(), dw.data(), nullptr, scratch.data(),
-                            Index(scratch.size()), kept.data());
-    QVERIFY(dx == results[1][1]);
-    for (size_t i = 0; i < dw.size(); ++i) QCOMPARE(dw[i], 2.0f * results[1][2][i]);
-    Floats rdx, rdw, rdb;
-    referenceConvBackward(g, x, w, dy, rdx, rdw, rdb);
-    EXPECT_ALL("dweight", results[1][2], rdw, 1e-4, 1e-3);
 }
 
 void TestOpsDense::conv2dGradients_data() {
