@@ -12,7 +12,8 @@
 // [9 cin x outH*outW]. Backward uses the transposed transforms of the same
 // products. Transformed data is stored point-major: buffer[point][row][tile]
 // with point = 4*i + j of the 4x4 tile, so each GEMM reads contiguous planes;
-// the planes are a cache line more than [rows x tiles] apart (pointStride).
+// the planes are a cache line more than [rows x tiles] apart
+// (WinogradShape::inputPointStride, outputPointStride).
 #include "core/Tensor.h"
 
 #include <algorithm>
@@ -53,9 +54,10 @@ void winogradTransformWeights(const WinogradShape& s, const float* weight, float
 // The adjoint of winogradTransformWeights: dweight += G^T du G per (co, ci).
 void winogradWeightGradient(const WinogradShape& s, const float* du, float* dweight);
 
-// v[point][c][tile] (planes inputPointStride() apart) = (B^T d B)[point] for the 4x4 input tiles of x [cin, h,
-// w] (zero outside the input). rows holds
-// transformScratch() floats (each transform below takes the same).
+// v[point][c][tile] (planes inputPointStride() apart) = (B^T d B)[point]
+// for the 4x4 input tiles of x [cin, h, w] (zero outside the input). rows
+// holds transformScratch() floats (each transform below takes the same; the
+// AVX-512 copy's need none).
 void winogradTransformInput(const WinogradShape& s, const float* x, float* v, float* rows);
 
 // y [cout, outH, outW] = (A^T m A) (+ bias[co] when bias is not null), from
