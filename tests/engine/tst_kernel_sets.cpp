@@ -224,14 +224,13 @@ private slots:
     void winogradTransformsMatchTheEngineCopy_data() {
         QTest::addColumn<WinogradShape>("s");
         // {cin, cout, h, w, padH, padW, outH, outW}
-        // The AVX-512 copy takes rows of up to 8 tiles two at a time (rows of 5
-        // and 7 moved through a permutation, 8 not), an odd row count leaving
-        // the last vector half empty.
+        // The AVX-512 copy takes a row of tiles 16 at a time: rows of 5, 7 and 8
+        // leave most of a vector's lanes masked off, odd output sizes cut the
+        // last column or row of tiles, a row of 18 is one vector and part of
+        // another, pad (2, 0) reads whole padding rows and no padding columns.
         QTest::newRow("5 x 7 tiles, odd width") << WinogradShape{16, 24, 13, 10, 1, 1, 13, 10};
         QTest::newRow("7 x 7 tiles (Fashion-MNIST)") << WinogradShape{16, 32, 14, 14, 1, 1, 14, 14};
         QTest::newRow("8 x 8 tiles, odd height") << WinogradShape{8, 8, 15, 16, 1, 1, 15, 16};
-        // Longer rows 16 tiles at a time: a row of 18 (one vector and part of
-        // another), an odd output width and no column padding.
         QTest::newRow("18 x 6 tiles, pad (2, 0)") << WinogradShape{8, 8, 9, 37, 2, 0, 11, 35};
         QTest::newRow("16 x 16 tiles (ResNet)") << WinogradShape{8, 16, 32, 32, 1, 1, 32, 32};
     }
